@@ -1,0 +1,260 @@
+//! Scenario tests of chain state: mining, payouts, spends, disconnects and reorgs.
+
+use bitcoin::{Amount, OutPoint, TxOut};
+use p2share_consensus::chain::AcceptOutcome;
+use p2share_consensus::params::ChainParams;
+use p2share_consensus::payout::select_payout;
+use p2share_consensus::validation::{coinbase_payee, Rule};
+use p2share_consensus::{ChainError, ShareAmount};
+use p2share_testkit::{
+    genesis_spendables, spend, test_params, Kind, Spendable, TestChain, TestKey,
+};
+
+const ALLOC: &[(u64, u64)] = &[(100_000_000, 1), (300_000_000, 2), (600_000_000, 3)];
+
+fn miner() -> bitcoin::ScriptBuf {
+    TestKey::from_seed(99).script(Kind::P2wpkh)
+}
+
+#[test]
+fn mining_pays_the_miner_while_no_share_is_eligible() {
+    let mut t = TestChain::new(ChainParams::regtest()).unwrap();
+    for h in 1..=5 {
+        assert!(t.chain.next_payout().is_none(), "n = 0 before maturity");
+        let (share, outcome) = t.mine(&miner(), vec![]).unwrap();
+        assert_eq!(outcome, AcceptOutcome::Extended);
+        assert_eq!(t.chain.height(), h);
+        let (_, payee) = coinbase_payee(&share.head).unwrap();
+        assert_eq!(payee.script_pubkey, miner());
+    }
+    assert_eq!(t.chain.utxo().len(), 5);
+    assert_eq!(t.chain.utxo().eligible_total(), ShareAmount::ZERO);
+}
+
+#[test]
+fn every_share_pays_the_selected_output() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    for _ in 0..20 {
+        let expected = t
+            .chain
+            .next_payout()
+            .expect("genesis allocation is eligible");
+        let (share, _) = t.mine(&miner(), vec![]).unwrap();
+        let (_, payee) = coinbase_payee(&share.head).unwrap();
+        assert_eq!(payee.script_pubkey, expected.script_pubkey);
+        assert!(
+            expected.q >= expected.start && expected.q < expected.start + expected.value.to_units()
+        );
+    }
+    // Sharebase outputs matured and joined n: 1e9 allocation plus all but the newest share.
+    let n = t.chain.utxo().eligible_total().to_units();
+    assert_eq!(n, 1_000_000_000 + 19 * 5_000_000_000);
+}
+
+#[test]
+fn a_coinbase_paying_anyone_else_is_refused() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    let mut share = t.make_share(&miner(), vec![]).unwrap();
+    // Redirect the payout to the miner and re-grind: the commitment still matches the header.
+    share.head.work.coinbase.output[0].script_pubkey = miner();
+    share.head.work.header.merkle_root = share.head.work.computed_merkle_root();
+    assert!(p2share_consensus::builder::grind(&mut share, 1 << 20));
+    match t.chain.accept_share(share, t.now) {
+        Err(ChainError::Invalid { error, .. }) => assert_eq!(error.rule, Rule::BadPayee),
+        other => panic!("expected bad-cb-payee, got {other:?}"),
+    }
+    assert_eq!(t.chain.height(), 0);
+}
+
+#[test]
+fn p2wpkh_and_p2tr_spends_connect_through_the_kernel() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    let coins = genesis_spendables(&t.chain, ALLOC);
+    let taproot = TestKey::from_seed(7);
+    let tx1 = spend(
+        &coins[..2],
+        vec![TxOut {
+            value: Amount::from_sat(399_990_000),
+            script_pubkey: taproot.script(Kind::P2tr),
+        }],
+    );
+    let (share, _) = t.mine(&miner(), vec![tx1.clone()]).unwrap();
+    // The fee went to the sharebase.
+    assert_eq!(
+        share.txs[0].output[0].value.to_sat(),
+        5_000_000_000 + 10_000
+    );
+    let tr = Spendable {
+        outpoint: OutPoint {
+            txid: tx1.compute_txid(),
+            vout: 0,
+        },
+        output: tx1.output[0].clone(),
+        key: taproot.clone(),
+        kind: Kind::P2tr,
+    };
+    let tx2 = spend(
+        &[tr],
+        vec![TxOut {
+            value: Amount::from_sat(399_980_000),
+            script_pubkey: miner(),
+        }],
+    );
+    t.mine(&miner(), vec![tx2.clone()]).unwrap();
+    assert!(t
+        .chain
+        .utxo()
+        .get(&OutPoint {
+            txid: tx2.compute_txid(),
+            vout: 0
+        })
+        .is_some());
+    assert!(t.chain.utxo().get(&coins[0].outpoint).is_none());
+}
+
+#[test]
+fn a_bad_signature_fails_in_the_interpreter() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    let coins = genesis_spendables(&t.chain, ALLOC);
+    let mut tx = spend(
+        &coins[..1],
+        vec![TxOut {
+            value: Amount::from_sat(99_000_000),
+            script_pubkey: miner(),
+        }],
+    );
+    // Change the output after signing: the signature no longer commits to it.
+    tx.output[0].value = Amount::from_sat(98_000_000);
+    let share = t.make_share(&miner(), vec![tx]).unwrap();
+    match t.chain.accept_share(share, t.now) {
+        Err(ChainError::Invalid { error, .. }) => {
+            assert_eq!(error.rule, Rule::ScriptFailed);
+            assert!(error.to_string().contains("input 0"), "{error}");
+        }
+        other => panic!("expected a script failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn connect_then_disconnect_restores_the_exact_utxo_set() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    let coins = genesis_spendables(&t.chain, ALLOC);
+    t.mine(&miner(), vec![]).unwrap();
+    let before = t.chain.utxo().snapshot();
+    let payout_before = t.chain.next_payout();
+    let tx = spend(
+        &coins[2..3],
+        vec![TxOut {
+            value: Amount::from_sat(500_000_000),
+            script_pubkey: miner(),
+        }],
+    );
+    t.mine(&miner(), vec![tx]).unwrap();
+    t.mine(&miner(), vec![]).unwrap();
+    t.chain.disconnect_tip().unwrap();
+    t.chain.disconnect_tip().unwrap();
+    assert_eq!(t.chain.utxo().snapshot(), before);
+    assert_eq!(t.chain.next_payout(), payout_before);
+}
+
+#[test]
+fn reorg_to_more_work_equals_direct_application() {
+    let params = test_params(3, ALLOC);
+    let mut a = TestChain::new(params.clone()).unwrap();
+    let mut b = TestChain::new(params).unwrap();
+    let coins = genesis_spendables(&a.chain, ALLOC);
+    // A spends allocation 0; B spends allocation 1 and then mines a longer branch.
+    let ta = spend(
+        &coins[..1],
+        vec![TxOut {
+            value: Amount::from_sat(90_000_000),
+            script_pubkey: miner(),
+        }],
+    );
+    a.mine(&miner(), vec![ta]).unwrap();
+    a.mine(&miner(), vec![]).unwrap();
+    let tb = spend(
+        &coins[1..2],
+        vec![TxOut {
+            value: Amount::from_sat(290_000_000),
+            script_pubkey: miner(),
+        }],
+    );
+    b.now += 1; // different time: a different branch
+    let mut b_shares = vec![
+        b.mine(&TestKey::from_seed(5).script(Kind::P2wpkh), vec![tb])
+            .unwrap()
+            .0,
+    ];
+    for _ in 0..3 {
+        b_shares.push(
+            b.mine(&TestKey::from_seed(5).script(Kind::P2wpkh), vec![])
+                .unwrap()
+                .0,
+        );
+    }
+    let mut outcomes = Vec::new();
+    for s in b_shares {
+        outcomes.push(a.accept(s).unwrap());
+    }
+    assert_eq!(outcomes[0], AcceptOutcome::SideBranch);
+    assert_eq!(
+        outcomes[1],
+        AcceptOutcome::SideBranch,
+        "equal work keeps the first-seen tip"
+    );
+    assert!(
+        matches!(&outcomes[2], AcceptOutcome::Reorganized { disconnected, connected }
+        if disconnected.len() == 2 && connected.len() == 3)
+    );
+    assert_eq!(outcomes[3], AcceptOutcome::Extended);
+    assert_eq!(a.chain.tip_hash(), b.chain.tip_hash());
+    assert_eq!(a.chain.utxo().snapshot(), b.chain.utxo().snapshot());
+    assert_eq!(a.chain.next_payout(), b.chain.next_payout());
+}
+
+#[test]
+fn a_failed_reorg_restores_the_old_chain() {
+    let params = test_params(2, ALLOC);
+    let mut a = TestChain::new(params.clone()).unwrap();
+    let mut b = TestChain::new(params).unwrap();
+    a.mine(&miner(), vec![]).unwrap();
+    a.mine(&miner(), vec![]).unwrap();
+    let before = a.chain.utxo().snapshot();
+    let tip = a.chain.tip_hash();
+    b.now += 1;
+    let other = TestKey::from_seed(5).script(Kind::P2wpkh);
+    let b1 = b.mine(&other, vec![]).unwrap().0;
+    let b2 = b.mine(&other, vec![]).unwrap().0;
+    let mut b3 = b.make_share(&other, vec![]).unwrap();
+    b3.head.work.coinbase.output[0].script_pubkey = miner();
+    b3.head.work.header.merkle_root = b3.head.work.computed_merkle_root();
+    assert!(p2share_consensus::builder::grind(&mut b3, 1 << 20));
+    assert_eq!(a.accept(b1).unwrap(), AcceptOutcome::SideBranch);
+    assert_eq!(a.accept(b2).unwrap(), AcceptOutcome::SideBranch);
+    let b3_hash = b3.hash();
+    match a.accept(b3.clone()) {
+        Err(ChainError::Invalid { hash, error }) => {
+            assert_eq!(hash, b3_hash);
+            assert_eq!(error.rule, Rule::BadPayee);
+        }
+        other => panic!("expected the reorg to fail, got {other:?}"),
+    }
+    assert_eq!(a.chain.tip_hash(), tip);
+    assert_eq!(a.chain.utxo().snapshot(), before);
+    assert!(matches!(a.accept(b3), Err(ChainError::KnownInvalid(_))));
+}
+
+#[test]
+fn select_payout_matches_the_chain_view() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    t.mine(&miner(), vec![]).unwrap();
+    let tip = t.chain.tip().unwrap().head.clone();
+    assert_eq!(select_payout(t.chain.utxo(), &tip), t.chain.next_payout());
+}
