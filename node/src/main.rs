@@ -1,1 +1,40 @@
-fn main() {}
+//! `p2share-node`: the p2share sharechain node. In this release it carries the payout audit
+//! tool; the daemon arrives with the node service.
+
+mod select;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The p2share sharechain node.
+#[derive(Parser)]
+#[command(name = "p2share-node", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Recompute which share the Bitcoin block after share `i` must pay, from share i's header
+    /// and an exported UTXO set — an independent audit of the payout rule.
+    SelectShareholder(select::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::SelectShareholder(args) => select::run(&args),
+    };
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
