@@ -49,7 +49,9 @@ struct UtxoEntry {
 }
 
 fn parse_selector(hex: &str, height: u32) -> Result<[u8; 160]> {
-    let bytes = hex_decode(hex.trim()).map_err(anyhow::Error::msg).context("--header is not valid hex")?;
+    let bytes = hex_decode(hex.trim())
+        .map_err(anyhow::Error::msg)
+        .context("--header is not valid hex")?;
     let selector: [u8; 160] = if bytes.len() == 160 {
         let mut a = [0u8; 160];
         a.copy_from_slice(&bytes);
@@ -57,28 +59,38 @@ fn parse_selector(hex: &str, height: u32) -> Result<[u8; 160]> {
             .context("--header: bytes 80..160 are not a Bitcoin header")?;
         a
     } else if bytes.len() > 160 {
-        ShareHead::decode(&bytes).context("--header is neither 160 bytes nor a share head")?.selector_bytes()
+        ShareHead::decode(&bytes)
+            .context("--header is neither 160 bytes nor a share head")?
+            .selector_bytes()
     } else {
-        bail!("--header is {} bytes; expected 160 (share header ‖ Bitcoin header) or a share head", bytes.len());
+        bail!(
+            "--header is {} bytes; expected 160 (share header ‖ Bitcoin header) or a share head",
+            bytes.len()
+        );
     };
     let mut h = [0u8; 80];
     h.copy_from_slice(&selector[..80]);
     let header = ShareHeader::from_bytes(&h);
     if header.height != height {
-        bail!("--header is for height {}, but --height is {height}", header.height);
+        bail!(
+            "--header is for height {}, but --height is {height}",
+            header.height
+        );
     }
     Ok(selector)
 }
 
 fn load_utxos(path: &PathBuf, height: u32, maturity: u32) -> Result<UtxoSet> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let entries: Vec<UtxoEntry> =
-        serde_json::from_str(&text).with_context(|| format!("{} is not a valid UTXO list", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let entries: Vec<UtxoEntry> = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid UTXO list", path.display()))?;
     let mut seen = HashSet::with_capacity(entries.len());
     let mut coins = Vec::with_capacity(entries.len());
     for (i, e) in entries.into_iter().enumerate() {
         let at = || format!("{} entry {i}", path.display());
-        let txid = Txid::from_str(&e.txid).with_context(|| format!("{}: bad txid {:?}", at(), e.txid))?;
+        let txid =
+            Txid::from_str(&e.txid).with_context(|| format!("{}: bad txid {:?}", at(), e.txid))?;
         let outpoint = OutPoint { txid, vout: e.vout };
         if !seen.insert(outpoint) {
             bail!("{}: duplicate outpoint {outpoint}", at());
@@ -88,7 +100,11 @@ fn load_utxos(path: &PathBuf, height: u32, maturity: u32) -> Result<UtxoSet> {
         }
         ShareAmount::from_units(e.value).with_context(at)?;
         if e.height > height {
-            bail!("{}: created at height {} after share {height}", at(), e.height);
+            bail!(
+                "{}: created at height {} after share {height}",
+                at(),
+                e.height
+            );
         }
         let script = hex_decode(&e.script_pubkey)
             .map_err(anyhow::Error::msg)
@@ -96,7 +112,10 @@ fn load_utxos(path: &PathBuf, height: u32, maturity: u32) -> Result<UtxoSet> {
         coins.push((
             outpoint,
             Coin {
-                output: TxOut { value: Amount::from_sat(e.value), script_pubkey: ScriptBuf::from_bytes(script) },
+                output: TxOut {
+                    value: Amount::from_sat(e.value),
+                    script_pubkey: ScriptBuf::from_bytes(script),
+                },
                 height: e.height,
                 // The genesis allocation (height 0) counts as mature.
                 is_sharebase: e.sharebase && e.height > 0,

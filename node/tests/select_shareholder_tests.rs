@@ -1,12 +1,16 @@
 //! The `select-shareholder` audit tool, run as a user runs it: the real binary, real files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers: a failure is a failed test
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name)
 }
 
 fn vectors() -> Value {
@@ -14,7 +18,10 @@ fn vectors() -> Value {
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_p2share-node")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_p2share-node"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -59,7 +66,17 @@ fn the_order_of_the_utxo_file_does_not_matter() {
     utxos.reverse();
     let dir = tempfile::tempdir().unwrap();
     let path = write_utxos(&dir, &Value::Array(utxos));
-    let (code, stdout, _) = run(&["select-shareholder", "--network", "regtest", "--height", "0", "--header", sel["header_hex"].as_str().unwrap(), "--utxos", &path]);
+    let (code, stdout, _) = run(&[
+        "select-shareholder",
+        "--network",
+        "regtest",
+        "--height",
+        "0",
+        "--header",
+        sel["header_hex"].as_str().unwrap(),
+        "--utxos",
+        &path,
+    ]);
     assert_eq!(code, 0);
     let got: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(got["txid"], sel["expected"]["txid"]);
@@ -93,29 +110,75 @@ fn bad_input_is_refused_with_a_clear_error() {
         (Value::Array(badtxid), "bad txid"),
         (Value::Array(future), "after share 0"),
         (Value::Array(extra), "unknown field"),
-        (serde_json::json!({"not": "a list"}), "not a valid UTXO list"),
+        (
+            serde_json::json!({"not": "a list"}),
+            "not a valid UTXO list",
+        ),
     ];
     for (utxos, message) in cases {
         let path = write_utxos(&dir, &utxos);
-        let (code, _, stderr) = run(&["select-shareholder", "--network", "regtest", "--height", "0", "--header", &header, "--utxos", &path]);
+        let (code, _, stderr) = run(&[
+            "select-shareholder",
+            "--network",
+            "regtest",
+            "--height",
+            "0",
+            "--header",
+            &header,
+            "--utxos",
+            &path,
+        ]);
         assert_ne!(code, 0, "{message}");
-        assert!(stderr.contains(message), "expected {message:?} in {stderr:?}");
+        assert!(
+            stderr.contains(message),
+            "expected {message:?} in {stderr:?}"
+        );
     }
 
     let path = write_utxos(&dir, &Value::Array(good));
-    let header_cases = [
-        (&header[..100], "expected 160"),
-        ("zz", "not valid hex"),
-    ];
+    let header_cases = [(&header[..100], "expected 160"), ("zz", "not valid hex")];
     for (h, message) in header_cases {
-        let (code, _, stderr) = run(&["select-shareholder", "--network", "regtest", "--height", "0", "--header", h, "--utxos", &path]);
+        let (code, _, stderr) = run(&[
+            "select-shareholder",
+            "--network",
+            "regtest",
+            "--height",
+            "0",
+            "--header",
+            h,
+            "--utxos",
+            &path,
+        ]);
         assert_ne!(code, 0);
-        assert!(stderr.contains(message), "expected {message:?} in {stderr:?}");
+        assert!(
+            stderr.contains(message),
+            "expected {message:?} in {stderr:?}"
+        );
     }
-    let (code, _, stderr) = run(&["select-shareholder", "--network", "regtest", "--height", "3", "--header", &header, "--utxos", &path]);
+    let (code, _, stderr) = run(&[
+        "select-shareholder",
+        "--network",
+        "regtest",
+        "--height",
+        "3",
+        "--header",
+        &header,
+        "--utxos",
+        &path,
+    ]);
     assert_ne!(code, 0);
     assert!(stderr.contains("--header is for height 0"), "{stderr}");
-    let (code, _, stderr) = run(&["select-shareholder", "--network", "moonnet", "--height", "0", "--header", &header, "--utxos", &path]);
+    let (code, _, stderr) = run(&[
+        "select-shareholder",
+        "--network",
+        "moonnet",
+        "--height",
+        "0",
+        "--header",
+        &header,
+        "--utxos",
+        &path,
+    ]);
     assert_ne!(code, 0);
     assert!(stderr.contains("unknown network"), "{stderr}");
 }
@@ -125,7 +188,17 @@ fn an_empty_set_selects_nothing_and_says_why() {
     let v = vectors();
     let dir = tempfile::tempdir().unwrap();
     let path = write_utxos(&dir, &Value::Array(vec![]));
-    let (code, stdout, stderr) = run(&["select-shareholder", "--network", "regtest", "--height", "0", "--header", v["selection"]["header_hex"].as_str().unwrap(), "--utxos", &path]);
+    let (code, stdout, stderr) = run(&[
+        "select-shareholder",
+        "--network",
+        "regtest",
+        "--height",
+        "0",
+        "--header",
+        v["selection"]["header_hex"].as_str().unwrap(),
+        "--utxos",
+        &path,
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let got: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(got["n"], 0);

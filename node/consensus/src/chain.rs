@@ -299,7 +299,12 @@ impl ChainState {
             now,
         };
         if let Err(error) = check_head_in_context(&self.params, &share.head, &ctx) {
-            self.invalid.insert(hash);
+            // A share only too far ahead of this node's clock may become valid as the clock
+            // advances, so it is not remembered as invalid (as Bitcoin Core's
+            // `BLOCK_TIME_FUTURE`); every other failure here is permanent.
+            if error.rule != Rule::TimeTooNew {
+                self.invalid.insert(hash);
+            }
             return Err(ChainError::Invalid { hash, error });
         }
         let target = decode_compact(share.head.header.bits).map_err(|e| ChainError::Invalid {

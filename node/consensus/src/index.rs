@@ -24,10 +24,13 @@
 //!
 //! # Complexity
 //!
-//! With `n` entries the depth is `O(log n)` (4–5 levels for a million entries):
-//! `get`, `insert` and `remove` are `O(log n)` (binary search by key at each level, plus moves
-//! within one or two nodes); `select` is `O(log n)` and descends by prefix sums over the child
-//! sums, touching one node per level; `len` and `total` are `O(1)`; `iter` is `O(n)` overall.
+//! With `n` entries the depth is `O(log n)` (5 levels for a million entries). `get`, `insert` and
+//! `remove` are `O(log n)`: at each level a key search over at most 32 keys (see `search`), plus
+//! moves within one node and at most one sibling. `select` is `O(log n)`: it descends by prefix
+//! sums over the child sums, touching one node per level. `len` and `total` are `O(1)`; `iter`
+//! is `O(n)` overall. On large indexes every operation is bound by memory latency (about two
+//! cache misses per operation at 10^6 entries); the fan-out keeps the depth and the number of
+//! cache lines read per level small.
 
 use std::fmt;
 
@@ -161,11 +164,11 @@ impl Node {
         self.len as usize
     }
 
-    /// Index of the child whose key range contains `key`.
+    /// Index of the child whose key range contains `key`: the number of separators `<= key`.
     fn child_for(&self, key: &OutPointKey) -> usize {
         self.seps
             .get(1..self.len())
-            .map_or(0, |seps| seps.partition_point(|s| s <= key))
+            .map_or(0, |seps| search(seps, key).map_or_else(|i| i, |i| i + 1))
     }
 
     /// Inserts a child at `pos`; the caller guarantees `len < NODE_CAP` and `pos <= len`.
@@ -216,6 +219,36 @@ fn pair_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
     }
 }
 
+/// Big-endian value of the first 8 bytes of `key` (orders like those bytes).
+#[inline]
+fn prefix(key: &OutPointKey) -> u64 {
+    key.first_chunk::<8>()
+        .map_or(0, |bytes| u64::from_be_bytes(*bytes))
+}
+
+/// Searches the sorted `keys` like `binary_search`: `Ok(i)` if `keys[i] == *key`, else
+/// `Err(i)` with `i` the number of keys `< key`.
+///
+/// Counts the keys with a smaller 8-byte prefix in one branch-free pass (the loads are independent,
+/// so a cold node costs about one memory latency instead of one per bisection step), then settles
+/// prefix ties with full comparisons.
+#[inline]
+fn search(keys: &[OutPointKey], key: &OutPointKey) -> Result<usize, usize> {
+    let p = prefix(key);
+    let mut pos = keys
+        .iter()
+        .map(|k| usize::from(prefix(k) < p))
+        .sum::<usize>();
+    while let Some(k) = keys.get(pos) {
+        match k.cmp(key) {
+            std::cmp::Ordering::Less => pos += 1,
+            std::cmp::Ordering::Equal => return Ok(pos),
+            std::cmp::Ordering::Greater => break,
+        }
+    }
+    Err(pos)
+}
+
 /// Finds the first `i` with `q < sums[0] + .. + sums[i]`; returns it with the sum before it.
 #[inline]
 fn scan(sums: &[u64], q: u64) -> Option<(usize, u64)> {
@@ -260,8 +293,14 @@ impl fmt::Debug for EligibleIndex {
             .field("len", &self.len)
             .field("total", &self.total)
             .field("height", &self.height)
-            .field("leaves", &(self.leaves.len() - self.free_leaves.len()))
-            .field("nodes", &(self.nodes.len() - self.free_nodes.len()))
+            .field(
+                "leaves",
+                &self.leaves.len().saturating_sub(self.free_leaves.len()),
+            )
+            .field(
+                "nodes",
+                &self.nodes.len().saturating_sub(self.free_nodes.len()),
+            )
             .finish()
     }
 }
@@ -304,7 +343,7 @@ impl EligibleIndex {
             id = *node.children.get(node.child_for(key))?;
         }
         let leaf = self.leaves.get(id as usize)?;
-        let pos = leaf.keys().binary_search(key).ok()?;
+        let pos = search(leaf.keys(), key).ok()?;
         leaf.vals().get(pos).copied()
     }
 
@@ -349,9 +388,9 @@ impl EligibleIndex {
     ///
     /// # Errors
     ///
-    /// [`IndexError::ZeroValue`] if `value == 0`, [`IndexError::DuplicateKey`] if `key` is
-    /// present, [`IndexError::TotalOverflow`] if the total would exceed `u64::MAX`; in every case
-    /// the index is unchanged.
+    /// Checked in this order: [`IndexError::ZeroValue`] if `value == 0`,
+    /// [`IndexError::TotalOverflow`] if the total would exceed `u64::MAX`,
+    /// [`IndexError::DuplicateKey`] if `key` is present. On error the index is unchanged.
     pub fn insert(&mut self, key: OutPointKey, value: u64) -> Result<(), IndexError> {
         if value == 0 {
             return Err(IndexError::ZeroValue);
@@ -461,7 +500,7 @@ impl EligibleIndex {
         right.len = (NODE_CAP - mid) as u32;
         node.len = mid as u32;
         let up_sep = right.seps[0];
-        if i <= mid {
+        if i < mid {
             node.insert_at(i + 1, split.sep, split.child, split.sum);
         } else {
             right.insert_at(i + 1 - mid, split.sep, split.child, split.sum);
@@ -489,7 +528,7 @@ impl EligibleIndex {
         if self.leaves[c].len() < LEAF_CAP {
             return Ok(i);
         }
-        if self.leaves[c].keys().binary_search(key).is_ok() {
+        if search(self.leaves[c].keys(), key).is_ok() {
             return Err(IndexError::DuplicateKey);
         }
         if i > 0 {
@@ -525,7 +564,7 @@ impl EligibleIndex {
         value: u64,
     ) -> Result<Option<Split>, IndexError> {
         let leaf = &mut self.leaves[id as usize];
-        let pos = match leaf.keys().binary_search(&key) {
+        let pos = match search(leaf.keys(), &key) {
             Ok(_) => return Err(IndexError::DuplicateKey),
             Err(pos) => pos,
         };
@@ -555,7 +594,7 @@ impl EligibleIndex {
     fn remove_rec(&mut self, id: u32, height: u32, key: &OutPointKey) -> Option<(u64, bool)> {
         if height == 0 {
             let leaf = &mut self.leaves[id as usize];
-            let pos = leaf.keys().binary_search(key).ok()?;
+            let pos = search(leaf.keys(), key).ok()?;
             let (_, value) = leaf.remove_at(pos);
             return Some((value, leaf.len() < LEAF_MIN));
         }
@@ -888,14 +927,16 @@ mod tests {
         let total: u64 = model.values().sum();
         let expected = if value == 0 {
             Err(IndexError::ZeroValue)
-        } else if model.contains_key(&key) {
-            Err(IndexError::DuplicateKey)
         } else if total.checked_add(value).is_none() {
             Err(IndexError::TotalOverflow { total, value })
+        } else if model.contains_key(&key) {
+            Err(IndexError::DuplicateKey)
         } else {
-            model.insert(key, value);
             Ok(())
         };
+        if expected.is_ok() {
+            model.insert(key, value);
+        }
         prop_assert_eq!(idx.insert(key, value), expected);
         Ok(())
     }
@@ -931,7 +972,8 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        // Each case checks the whole index against the model after every operation.
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 16 } else { 64 }))]
 
         #[test]
         fn matches_btreemap_model(ops in prop::collection::vec(op(), 1..80)) {
@@ -1105,7 +1147,7 @@ mod tests {
     #[test]
     fn large_random_build_and_drain() {
         let mut s = 42;
-        let order: Vec<u64> = (0..200_000).map(|_| splitmix(&mut s)).collect();
+        let order: Vec<u64> = (0..120_000).map(|_| splitmix(&mut s)).collect();
         build_and_drain(&order);
     }
 
@@ -1128,10 +1170,14 @@ mod tests {
         let used = idx.leaves.len() * std::mem::size_of::<Leaf>()
             + idx.nodes.len() * std::mem::size_of::<Node>();
         let fill = idx.len() as f64 / (idx.leaves.len() * LEAF_CAP) as f64;
+        let reserved = idx.leaves.capacity() * std::mem::size_of::<Leaf>()
+            + idx.nodes.capacity() * std::mem::size_of::<Node>();
         eprintln!(
-            "{} bytes/entry, leaf fill {:.0} %",
+            "{} bytes/entry used ({} reserved), leaf fill {:.0} %, height {}",
             used / idx.len(),
-            fill * 100.0
+            reserved / idx.len(),
+            fill * 100.0,
+            idx.height
         );
         assert!(used / idx.len() < 80);
     }

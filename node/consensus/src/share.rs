@@ -237,6 +237,18 @@ impl Share {
         self.head.hash()
     }
 
+    /// Length of [`Share::encode`]'s output, computed without encoding.
+    pub fn encoded_size(&self) -> usize {
+        let branch = self.head.work.merkle_branch.len();
+        ShareHeader::SIZE
+            + 80
+            + self.head.work.coinbase.total_size()
+            + compact_size_len(branch as u64)
+            + 32 * branch
+            + compact_size_len(self.txs.len() as u64)
+            + self.txs.iter().map(Transaction::total_size).sum::<usize>()
+    }
+
     /// The canonical encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = self.head.encode();
@@ -266,13 +278,19 @@ impl Share {
         }
         let mut r = Reader::new(bytes);
         let head = r.head()?;
+        let count_at = r.pos;
         let count = r.compact_size("transaction count")?;
         if count == 0 {
-            return Err(r.err("transaction count", DecodeErrorKind::NoTransactions));
+            return Err(r.err_at(
+                count_at,
+                "transaction count",
+                DecodeErrorKind::NoTransactions,
+            ));
         }
         let limit = (r.remaining() / MIN_TRANSACTION_SIZE) as u64;
         if count > limit {
-            return Err(r.err(
+            return Err(r.err_at(
+                count_at,
                 "transaction count",
                 DecodeErrorKind::TooLarge {
                     field: "transaction count",
@@ -292,6 +310,16 @@ impl Share {
         }
         r.finish("share")?;
         Ok(Share { head, txs })
+    }
+}
+
+/// Length of a Bitcoin CompactSize encoding of `n`.
+pub fn compact_size_len(n: u64) -> usize {
+    match n {
+        0..=0xfc => 1,
+        0xfd..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
     }
 }
 
@@ -330,9 +358,14 @@ impl<'a> Reader<'a> {
     }
 
     fn err(&self, what: &str, kind: DecodeErrorKind) -> DecodeError {
+        self.err_at(self.pos, what, kind)
+    }
+
+    /// An error for the item that starts at `offset` (a count already read past).
+    fn err_at(&self, offset: usize, what: &str, kind: DecodeErrorKind) -> DecodeError {
         DecodeError {
             what: what.to_string(),
-            offset: self.pos,
+            offset,
             kind,
         }
     }
@@ -413,9 +446,11 @@ impl<'a> Reader<'a> {
         let header = self.header("share header")?;
         let bitcoin_header = self.bitcoin_header("bitcoin header")?;
         let coinbase = self.bitcoin::<Transaction>("bitcoin coinbase", MAX_COINBASE_SIZE)?;
+        let len_at = self.pos;
         let len = self.compact_size("merkle branch length")?;
         if len > MAX_MERKLE_BRANCH as u64 {
-            return Err(self.err(
+            return Err(self.err_at(
+                len_at,
                 "merkle branch length",
                 DecodeErrorKind::TooLarge {
                     field: "merkle branch length",

@@ -24,7 +24,9 @@ use crate::params::ChainParams;
 use crate::payout::Payout;
 use crate::pow::{check_proof_of_work, decode_compact};
 use crate::script::{PreparedTransaction, ScriptError};
-use crate::share::{Share, ShareHead, SHARE_VERSION};
+use crate::share::{
+    Share, ShareHead, MAX_COINBASE_SIZE, MAX_MERKLE_BRANCH, MAX_SHARE_SIZE, SHARE_VERSION,
+};
 use crate::utxo::{is_unspendable, Coin, ShareUndo, UtxoSet};
 
 /// The consensus rules, each with a short stable reason code.
@@ -109,6 +111,10 @@ pub enum Rule {
     TimeTooNew,
     /// `bad-prevshare`: the parent is unknown or invalid.
     BadPrevShare,
+    /// `bad-work-size`: the Bitcoin coinbase or merkle branch exceeds the encoding limits.
+    WorkTooLarge,
+    /// `bad-share-size`: the encoded share exceeds `MAX_SHARE_SIZE`.
+    ShareTooLarge,
 }
 
 impl Rule {
@@ -154,6 +160,8 @@ impl Rule {
             Rule::TimeTooOld => "time-too-old",
             Rule::TimeTooNew => "time-too-new",
             Rule::BadPrevShare => "bad-prevshare",
+            Rule::WorkTooLarge => "bad-work-size",
+            Rule::ShareTooLarge => "bad-share-size",
         }
     }
 }
@@ -258,6 +266,18 @@ pub fn check_head(params: &ChainParams, head: &ShareHead) -> Result<(), Validati
             Rule::BadVersion,
             Location::Header,
             format!("version {}", h.version),
+        );
+    }
+    // What validates must also decode: the decoder's limits are consensus limits.
+    let cb_size = head.work.coinbase.total_size();
+    if cb_size > MAX_COINBASE_SIZE || head.work.merkle_branch.len() > MAX_MERKLE_BRANCH {
+        return fail(
+            Rule::WorkTooLarge,
+            Location::Work,
+            format!(
+                "coinbase {cb_size} bytes (limit {MAX_COINBASE_SIZE}), branch {} hashes (limit {MAX_MERKLE_BRANCH})",
+                head.work.merkle_branch.len()
+            ),
         );
     }
     let target = decode_compact(h.bits).map_err(|e| ValidationError {
@@ -409,6 +429,14 @@ fn check_transaction(tx: &Transaction, index: usize, txid: Txid) -> Result<(), V
 /// The first rule broken.
 pub fn check_share(params: &ChainParams, share: &Share) -> Result<(), ValidationError> {
     check_head(params, &share.head)?;
+    let size = share.encoded_size();
+    if size > MAX_SHARE_SIZE {
+        return fail(
+            Rule::ShareTooLarge,
+            Location::Share,
+            format!("{size} bytes encoded, limit {MAX_SHARE_SIZE}"),
+        );
+    }
     let Some(sharebase) = share.txs.first() else {
         return fail(Rule::NoTransactions, Location::Share, "no transactions");
     };
@@ -551,7 +579,7 @@ pub fn check_head_in_context(
             ),
         );
     }
-    if u64::from(h.time) > ctx.now + u64::from(params.max_future_time) {
+    if u64::from(h.time) > ctx.now.saturating_add(u64::from(params.max_future_time)) {
         return fail(
             Rule::TimeTooNew,
             Location::Header,
@@ -715,16 +743,7 @@ pub fn connect_transactions(
                 Some(f) => f,
                 None => return fail(Rule::InputValuesOutOfRange, at_tx(), "fees out of range"),
             };
-            if !is_final(tx, height, mtp) {
-                return fail(
-                    Rule::NonFinal,
-                    at_tx(),
-                    format!(
-                        "locktime {} not reached at height {height}, median time {mtp}",
-                        tx.lock_time
-                    ),
-                );
-            }
+            check_final(tx, height, mtp, at_tx)?;
             if let Some(input) = sequence_lock_violation(tx, &coins, height, mtp, times) {
                 return fail(
                     Rule::SequenceLock,
@@ -737,13 +756,7 @@ pub fn connect_transactions(
             sigops = sigops.saturating_add(
                 tx.total_sigop_cost(|op| by_op.get(op).map(|o| (*o).clone())) as u64,
             );
-            if sigops > params.max_share_sigops_cost {
-                return fail(
-                    Rule::Sigops,
-                    at_tx(),
-                    format!("sigop cost {sigops} above {}", params.max_share_sigops_cost),
-                );
-            }
+            check_sigops(params, sigops, at_tx)?;
             let prepared = PreparedTransaction::new(tx, &spent_outs)
                 .map_err(|e| script_error(e, index, txid))?;
             prepared
@@ -760,7 +773,11 @@ pub fn connect_transactions(
                 }
             }
         } else {
+            // The sharebase is held to finality and counts toward the sigop limit, as Bitcoin's
+            // coinbase is, even when it is the share's only transaction.
+            check_final(tx, height, mtp, at_tx)?;
             sigops = sigops.saturating_add(tx.total_sigop_cost(|_| None) as u64);
+            check_sigops(params, sigops, at_tx)?;
         }
         for (vout, out) in tx.output.iter().enumerate() {
             if is_unspendable(out) {
@@ -819,6 +836,42 @@ pub fn connect_transactions(
         spent,
         created: created.into_iter().flatten().collect(),
     })
+}
+
+/// [`Rule::NonFinal`] unless `tx` is final at `height` and median time past `mtp`.
+fn check_final(
+    tx: &Transaction,
+    height: u32,
+    mtp: u32,
+    at: impl Fn() -> Location,
+) -> Result<(), ValidationError> {
+    if is_final(tx, height, mtp) {
+        return Ok(());
+    }
+    fail(
+        Rule::NonFinal,
+        at(),
+        format!(
+            "locktime {} not reached at height {height}, median time {mtp}",
+            tx.lock_time
+        ),
+    )
+}
+
+/// [`Rule::Sigops`] if the running sigop cost is above the network's limit.
+fn check_sigops(
+    params: &ChainParams,
+    sigops: u64,
+    at: impl Fn() -> Location,
+) -> Result<(), ValidationError> {
+    if sigops <= params.max_share_sigops_cost {
+        return Ok(());
+    }
+    fail(
+        Rule::Sigops,
+        at(),
+        format!("sigop cost {sigops} above {}", params.max_share_sigops_cost),
+    )
 }
 
 fn script_error(e: ScriptError, index: usize, txid: Txid) -> ValidationError {

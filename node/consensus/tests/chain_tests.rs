@@ -1,5 +1,7 @@
 //! Scenario tests of chain state: mining, payouts, spends, disconnects and reorgs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers: a failure is a failed test
+
 use bitcoin::{Amount, OutPoint, TxOut};
 use p2share_consensus::chain::AcceptOutcome;
 use p2share_consensus::params::ChainParams;

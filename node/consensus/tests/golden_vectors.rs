@@ -2,6 +2,8 @@
 //! (the same vectors are printed in `docs/protocol.md`). Run with `P2SHARE_BLESS=1` to
 //! regenerate the file after an intentional format change — and say so in the commit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers: a failure is a failed test
+
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -27,7 +29,12 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn genesis_vectors() -> Value {
-    let nets = [ChainParams::main(), ChainParams::testnet4(), ChainParams::signet(), ChainParams::regtest()];
+    let nets = [
+        ChainParams::main(),
+        ChainParams::testnet4(),
+        ChainParams::signet(),
+        ChainParams::regtest(),
+    ];
     Value::Array(
         nets.iter()
             .map(|p| {
@@ -77,19 +84,34 @@ fn selection_vector() -> Value {
             txid[0] = 0xf0 - i * 0x20; // canonical order is by these bytes, not by display order
             txid[31] = i;
             let key = TestKey::from_seed(u64::from(i) + 100);
-            (Txid::from_byte_array(txid), u32::from(i % 3), 100_000_000 * (u64::from(i) + 1), key.script(Kind::P2wpkh), 0, i % 2 == 0)
+            (
+                Txid::from_byte_array(txid),
+                u32::from(i % 3),
+                100_000_000 * (u64::from(i) + 1),
+                key.script(Kind::P2wpkh),
+                0,
+                i % 2 == 0,
+            )
         })
         .collect();
-    let coins = entries.iter().map(|(txid, vout, value, script, height, sb)| {
-        (
-            OutPoint { txid: *txid, vout: *vout },
-            Coin {
-                output: TxOut { value: Amount::from_sat(*value), script_pubkey: script.clone() },
-                height: *height,
-                is_sharebase: *sb && *height > 0,
-            },
-        )
-    });
+    let coins = entries
+        .iter()
+        .map(|(txid, vout, value, script, height, sb)| {
+            (
+                OutPoint {
+                    txid: *txid,
+                    vout: *vout,
+                },
+                Coin {
+                    output: TxOut {
+                        value: Amount::from_sat(*value),
+                        script_pubkey: script.clone(),
+                    },
+                    height: *height,
+                    is_sharebase: *sb && *height > 0,
+                },
+            )
+        });
     let utxo = UtxoSet::from_coins(100, 0, coins).unwrap();
     let p = select_with_selector(&utxo, &q_selector_hash(&selector)).unwrap();
     let utxos: Vec<Value> = entries
@@ -120,8 +142,15 @@ fn asert_vectors() -> Value {
     for p in [ChainParams::main(), ChainParams::regtest()] {
         let a = p.asert().unwrap();
         let s = p.target_spacing;
-        for (height, offset) in [(0u32, 0i64), (10, 0), (10, -(i64::from(s) * 5)), (100, i64::from(p.asert_half_life)), (100, -i64::from(p.asert_half_life))] {
-            let time = (i64::from(p.genesis_time) + i64::from(height) * i64::from(s) + offset) as u32;
+        for (height, offset) in [
+            (0u32, 0i64),
+            (10, 0),
+            (10, -(i64::from(s) * 5)),
+            (100, i64::from(p.asert_half_life)),
+            (100, -i64::from(p.asert_half_life)),
+        ] {
+            let time =
+                (i64::from(p.genesis_time) + i64::from(height) * i64::from(s) + offset) as u32;
             out.push(json!({"network": p.name, "tip_height": height, "tip_time": time, "next_bits": format!("{:#010x}", asert_next_bits(&a, height, time))}));
         }
     }
@@ -133,8 +162,16 @@ fn mined_share_vector() -> Value {
     let alloc = [(100_000_000u64, 1u64), (300_000_000, 2), (600_000_000, 3)];
     let mut t = TestChain::new(test_params(2, &alloc)).unwrap();
     let coins = genesis_spendables(&t.chain, &alloc);
-    let tx = spend(&coins[..1], vec![TxOut { value: Amount::from_sat(99_990_000), script_pubkey: TestKey::from_seed(9).script(Kind::P2tr) }]);
-    let (share, _) = t.mine(&TestKey::from_seed(99).script(Kind::P2wpkh), vec![tx]).unwrap();
+    let tx = spend(
+        &coins[..1],
+        vec![TxOut {
+            value: Amount::from_sat(99_990_000),
+            script_pubkey: TestKey::from_seed(9).script(Kind::P2tr),
+        }],
+    );
+    let (share, _) = t
+        .mine(&TestKey::from_seed(99).script(Kind::P2wpkh), vec![tx])
+        .unwrap();
     json!({"network": "testkit (test_params(2, [(1e8,1),(3e8,2),(6e8,3)]))", "hash": share.hash().to_string(), "hex": hex(&share.encode())})
 }
 
@@ -155,25 +192,42 @@ fn golden_vectors_match() {
     let current = all_vectors();
     if std::env::var_os("P2SHARE_BLESS").is_some() {
         std::fs::create_dir_all(data_dir()).unwrap();
-        std::fs::write(&path, serde_json::to_string_pretty(&current).unwrap() + "\n").unwrap();
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&current).unwrap() + "\n",
+        )
+        .unwrap();
         let sel = &current["selection"];
-        std::fs::write(data_dir().join("selection-utxos.json"), serde_json::to_string_pretty(&sel["utxos"]).unwrap() + "\n").unwrap();
+        std::fs::write(
+            data_dir().join("selection-utxos.json"),
+            serde_json::to_string_pretty(&sel["utxos"]).unwrap() + "\n",
+        )
+        .unwrap();
     }
     let stored: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(stored, current, "encodings or selection changed; bless only for an intentional format change");
+    assert_eq!(
+        stored, current,
+        "encodings or selection changed; bless only for an intentional format change"
+    );
 }
 
 #[test]
 fn golden_bytes_decode_and_reencode() {
-    let stored: Value = serde_json::from_str(&std::fs::read_to_string(data_dir().join("vectors.json")).unwrap()).unwrap();
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(data_dir().join("vectors.json")).unwrap())
+            .unwrap();
     let unhex = |s: &str| p2share_consensus::params::hex_decode(s).unwrap();
     for g in stored["genesis"].as_array().unwrap() {
         let bytes = unhex(g["share_hex"].as_str().unwrap());
         let share = Share::decode(&bytes).unwrap();
         assert_eq!(share.encode(), bytes);
         assert_eq!(share.hash().to_string(), g["hash"].as_str().unwrap());
-        let chain = ChainState::new(ChainParams::by_name(g["network"].as_str().unwrap()).unwrap()).unwrap();
-        assert_eq!(chain.genesis_hash(), ShareHash::from_str(g["hash"].as_str().unwrap()).unwrap());
+        let chain =
+            ChainState::new(ChainParams::by_name(g["network"].as_str().unwrap()).unwrap()).unwrap();
+        assert_eq!(
+            chain.genesis_hash(),
+            ShareHash::from_str(g["hash"].as_str().unwrap()).unwrap()
+        );
         let head = ShareHead::decode(&bytes[..share.head.encode().len()]).unwrap();
         assert_eq!(head, share.head);
     }
