@@ -100,7 +100,7 @@ fn push(bytes: &[u8]) -> Option<PushBytesBuf> {
 }
 
 /// The genesis share of a network, determined entirely by its parameters (see
-/// `docs/protocol.md` §9). It carries no proof of work and is never validated.
+/// `docs/protocol.md` §12). It carries no proof of work and is never validated.
 pub fn genesis_share(params: &ChainParams) -> Share {
     let mut tag = b"p2share:".to_vec();
     tag.extend_from_slice(&params.magic);

@@ -10,7 +10,7 @@ use bitcoin::ScriptBuf;
 use serde::Deserialize;
 
 use crate::amount::ShareAmount;
-use crate::pow::{decode_compact, AsertParams};
+use crate::pow::{decode_compact, encode_compact, AsertParams};
 
 /// The Bitcoin network a sharechain mines on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -260,12 +260,24 @@ impl ChainParams {
             message: e.to_string(),
         })?;
         let invalid = |field: &'static str, reason: String| ParamsError::Invalid { field, reason };
-        let magic_bytes =
-            hex_decode(file.magic.trim_start_matches("0x")).map_err(|r| invalid("magic", r))?;
+        let magic_text = file.magic.strip_prefix("0x").unwrap_or(&file.magic);
+        let magic_bytes = hex_decode(magic_text).map_err(|r| invalid("magic", r))?;
         let magic: [u8; 4] = magic_bytes
             .try_into()
             .map_err(|_| invalid("magic", "must be exactly 4 bytes (8 hex digits)".into()))?;
-        let bits_text = file.pow_limit_bits.trim_start_matches("0x");
+        let bits_text = file
+            .pow_limit_bits
+            .strip_prefix("0x")
+            .unwrap_or(&file.pow_limit_bits);
+        if bits_text.is_empty()
+            || bits_text.len() > 8
+            || !bits_text.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(invalid(
+                "pow_limit_bits",
+                format!("{:?} is not 1–8 hex digits", file.pow_limit_bits),
+            ));
+        }
         let pow_limit_bits = u32::from_str_radix(bits_text, 16)
             .map_err(|e| invalid("pow_limit_bits", format!("not a hex u32: {e}")))?;
         let initial_subsidy = ShareAmount::from_units(file.initial_subsidy)
@@ -325,11 +337,26 @@ impl ChainParams {
         {
             return invalid("name", "must be 1–32 characters of [A-Za-z0-9_-]");
         }
-        if let Err(e) = decode_compact(self.pow_limit_bits) {
-            return Err(ParamsError::Invalid {
-                field: "pow_limit_bits",
-                reason: e.to_string(),
-            });
+        match decode_compact(self.pow_limit_bits) {
+            Err(e) => {
+                return Err(ParamsError::Invalid {
+                    field: "pow_limit_bits",
+                    reason: e.to_string(),
+                })
+            }
+            // Share 1 carries ASERT's canonical encoding; genesis must carry the same form.
+            Ok(t) if encode_compact(t) != self.pow_limit_bits => {
+                return invalid(
+                    "pow_limit_bits",
+                    "not the canonical compact encoding of its target",
+                );
+            }
+            Ok(_) => {}
+        }
+        // Bitcoin's witness commitment is `OP_RETURN PUSH36 aa21a9ed …`: with this magic it would
+        // read as a second share commitment and no segwit Bitcoin block could carry a share.
+        if self.magic == [0xaa, 0x21, 0xa9, 0xed] {
+            return invalid("magic", "aa21a9ed is Bitcoin's witness commitment header");
         }
         if self.target_spacing == 0 {
             return invalid("target_spacing", "must be at least 1 second");
@@ -490,6 +517,10 @@ genesis_allocation = [ { script_pubkey = "0014000102030405060708090a0b0c0d0e0f10
     fn bad_files_are_rejected_with_the_field() {
         let cases = [
             (GOOD.replace("7032730a", "7032"), "magic"),
+            (GOOD.replace("7032730a", "0x0x7032730a"), "magic"),
+            (GOOD.replace("7032730a", "aa21a9ed"), "magic"),
+            (GOOD.replace("0x207fffff", "+207fffff"), "pow_limit_bits"),
+            (GOOD.replace("0x207fffff", "0x03000080"), "pow_limit_bits"),
             (GOOD.replace("7032730a", "zz32730a"), "magic"),
             (GOOD.replace("0x207fffff", "0x04923456"), "pow_limit_bits"),
             (
@@ -540,5 +571,26 @@ genesis_allocation = [ { script_pubkey = "0014000102030405060708090a0b0c0d0e0f10
         assert_eq!(p.subsidy(210_001).to_units(), 2_500_000_000);
         assert_eq!(p.subsidy(u32::MAX), ShareAmount::ZERO);
         assert_eq!(p.max_supply().unwrap().to_units(), 2_099_999_997_690_000);
+    }
+}
+
+#[cfg(test)]
+mod example_file_tests {
+    use super::*;
+
+    /// The example shipped in `docs/examples` stays loadable.
+    #[test]
+    fn the_documented_example_loads() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/examples/custom-network.toml"
+        );
+        let p = ChainParams::resolve(path).unwrap();
+        assert_eq!(p.name, "example-net");
+        assert_eq!(p.genesis_allocation.len(), 1);
+        assert!(ChainParams::resolve("/nonexistent/dir/net.toml")
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read network file"));
     }
 }

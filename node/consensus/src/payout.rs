@@ -4,7 +4,7 @@
 //! `q = int_be(TaggedHash("p2share/q-selector", header_i ‖ bitcoin_header_i)) mod n`, and the
 //! selected output is the eligible output whose range `[start, start + value)` in canonical order
 //! contains `q`. While `n = 0` nothing is selected and share `i + 1` pays its own sharebase's
-//! first output script (see `docs/protocol.md` §6.3).
+//! first output script (see `docs/protocol.md` §7.5).
 
 use bitcoin::{OutPoint, ScriptBuf};
 

@@ -1,6 +1,6 @@
 //! Share encodings: the share header, the Bitcoin work, and the share.
 //!
-//! Every type has one canonical byte encoding (see `docs/protocol.md` §3). Decoding checks every
+//! Every type has one canonical byte encoding (see `docs/protocol.md` §2). Decoding checks every
 //! length limit before it allocates, and rejects trailing bytes. Errors name what was being read
 //! and the byte offset where reading failed.
 

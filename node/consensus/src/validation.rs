@@ -115,6 +115,9 @@ pub enum Rule {
     WorkTooLarge,
     /// `bad-share-size`: the encoded share exceeds `MAX_SHARE_SIZE`.
     ShareTooLarge,
+    /// `bad-txns-size-64`: a transaction whose non-witness serialization is 64 bytes, which
+    /// could pass for an inner node of the merkle tree.
+    Tx64Bytes,
 }
 
 impl Rule {
@@ -162,6 +165,7 @@ impl Rule {
             Rule::BadPrevShare => "bad-prevshare",
             Rule::WorkTooLarge => "bad-work-size",
             Rule::ShareTooLarge => "bad-share-size",
+            Rule::Tx64Bytes => "bad-txns-size-64",
         }
     }
 }
@@ -384,6 +388,13 @@ pub fn coinbase_payee(head: &ShareHead) -> Option<(usize, &TxOut)> {
 /// Context-free checks of a single transaction (Bitcoin Core's `CheckTransaction`).
 fn check_transaction(tx: &Transaction, index: usize, txid: Txid) -> Result<(), ValidationError> {
     let at = || Location::Tx { index, txid };
+    if tx.base_size() == 64 {
+        return fail(
+            Rule::Tx64Bytes,
+            at(),
+            "64-byte transactions are ambiguous with merkle inner nodes",
+        );
+    }
     if tx.input.is_empty() {
         return fail(Rule::NoInputs, at(), "no inputs");
     }
@@ -908,7 +919,9 @@ fn sequence_lock_violation(
     mtp: u32,
     times: &dyn ChainTimes,
 ) -> Option<usize> {
-    if tx.version.0 < 2 {
+    // Bitcoin Core reads the version as unsigned here (as its CSV opcode does): a negative
+    // version is a large one, and large versions are subject to BIP-68.
+    if (tx.version.0 as u32) < 2 {
         return None;
     }
     for (i, (input, (_, coin))) in tx.input.iter().zip(coins).enumerate() {

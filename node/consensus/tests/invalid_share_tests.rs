@@ -356,11 +356,12 @@ const CODES: &[(Rule, &str)] = &[
     (Rule::BadPrevShare, "bad-prevshare"),
     (Rule::WorkTooLarge, "bad-work-size"),
     (Rule::ShareTooLarge, "bad-share-size"),
+    (Rule::Tx64Bytes, "bad-txns-size-64"),
 ];
 
 #[test]
 fn every_rule_has_its_frozen_code() {
-    assert_eq!(CODES.len(), 41, "a rule was added: give it a case below");
+    assert_eq!(CODES.len(), 42, "a rule was added: give it a case below");
     let mut rules = std::collections::HashSet::new();
     let mut codes = std::collections::HashSet::new();
     for (rule, code) in CODES {
@@ -1449,6 +1450,35 @@ fn sequence_lock_by_height() {
     assert_eq!(s.head.header.height, 1);
     let e = reject(&mut t, s, Rule::SequenceLock, "bad-txns-sequence-lock");
     assert_eq!(e.at, at_input(1, &tx, 1));
+}
+
+/// Bitcoin Core reads the version as unsigned for BIP-68: version -1 (0xffffffff) is "at least 2"
+/// and its relative locks apply.
+#[test]
+fn sequence_lock_applies_to_negative_versions() {
+    let (mut t, coins) = funded();
+    let off = Sequence::ENABLE_RBF_NO_LOCKTIME.0;
+    let tx = tx_with(&coins[..2], vec![pay(399_990_000)], -1, 0, &[off, 2]);
+    let s = t.make_share(&miner(), vec![tx.clone()]).unwrap();
+    let e = reject(&mut t, s, Rule::SequenceLock, "bad-txns-sequence-lock");
+    assert_eq!(e.at, at_input(1, &tx, 1));
+}
+
+/// A transaction of exactly 64 non-witness bytes could be read as a merkle inner node.
+#[test]
+fn tx_of_64_bytes() {
+    let (mut t, coins) = funded();
+    let short = |len: usize| TxOut {
+        value: Amount::from_sat(99_990_000),
+        script_pubkey: ScriptBuf::from_bytes(vec![0x51; len]),
+    };
+    let tx = tx_with(&coins[..1], vec![short(4)], 2, 0, &[Sequence::MAX.0]);
+    assert_eq!(tx.base_size(), 64);
+    let control = tx_with(&coins[..1], vec![short(5)], 2, 0, &[Sequence::MAX.0]);
+    accepts(&t, &t.clone().make_share(&miner(), vec![control]).unwrap());
+    let s = t.make_share(&miner(), vec![tx.clone()]).unwrap();
+    let e = reject(&mut t, s, Rule::Tx64Bytes, "bad-txns-size-64");
+    assert_eq!(e.at, at_tx(1, &tx));
 }
 
 #[test]
