@@ -20,17 +20,11 @@ use p2share_consensus::builder::{build_share, grind, WorkTemplate};
 use p2share_consensus::script::PreparedTransaction;
 use p2share_consensus::utxo::{Coin, ShareUndo, UtxoSet};
 use p2share_consensus::{ChainState, Share};
-use p2share_testkit::{genesis_spendables, spend, test_params, Kind, TestKey};
+use p2share_testkit::{genesis_spendables, spend, test_params, Kind, SplitMix64, TestKey};
 
 fn utxo_update(c: &mut Criterion) {
-    let mut seed = 7u64;
-    let mut next = move || {
-        seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = SplitMix64(7);
+    let mut next = move || rng.next_u64();
     let txid_bytes = |n: &mut dyn FnMut() -> u64| {
         let mut b = [0u8; 32];
         for chunk in b.chunks_mut(8) {
@@ -58,7 +52,7 @@ fn utxo_update(c: &mut Criterion) {
         })
         .collect();
     let mut set = UtxoSet::from_coins(100, 0, coins.clone()).unwrap();
-    let mut height = 0u32;
+    let height = 0u32;
     c.bench_function("utxo/connect_1000_spent_1000_created", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -83,7 +77,6 @@ fn utxo_update(c: &mut Criterion) {
                 set.connect(&undo).unwrap();
                 total += t.elapsed();
                 set.disconnect(&undo).unwrap();
-                let _ = &mut height;
             }
             total
         })

@@ -7,31 +7,23 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, SamplingMode};
 use p2share_consensus::index::{EligibleIndex, OutPointKey};
+use p2share_testkit::SplitMix64;
 
 /// Entries in the benchmarked index.
 const N: usize = 1_000_000;
 /// Outputs spent and created per update.
 const UPDATE: usize = 1_000;
 
-/// splitmix64: a small deterministic generator.
-struct SplitMix(u64);
+/// Index keys and values from the shared deterministic generator.
+struct SplitMix(SplitMix64);
 
 impl SplitMix {
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     fn key(&mut self) -> OutPointKey {
-        let mut key = [0u8; 36];
-        for chunk in key.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-        key
+        self.0.bytes()
     }
 
     fn value(&mut self) -> u64 {
@@ -54,13 +46,13 @@ fn build(rng: &mut SplitMix, n: usize) -> (EligibleIndex, Vec<OutPointKey>) {
 
 /// Registers the `index/*` benchmarks.
 pub fn benches(c: &mut Criterion) {
-    let mut rng = SplitMix(0x7032_7368_6172_6531);
+    let mut rng = SplitMix(SplitMix64(0x7032_7368_6172_6531));
     let (mut index, mut present) = build(&mut rng, N);
     let mut group = c.benchmark_group("index");
 
     group.bench_function("select_1e6", |b| {
         let total = index.total();
-        let mut q = SplitMix(1);
+        let mut q = SplitMix(SplitMix64(1));
         b.iter(|| black_box(index.select(black_box(q.next_u64() % total))));
     });
 

@@ -39,7 +39,8 @@ use p2share_consensus::{
     ChainError, ChainParams, ChainState, Share, ShareAmount, ShareHead, ShareHeader,
 };
 use p2share_testkit::{
-    genesis_spendables, spend, test_params, Kind, Spendable, TestChain, TestKey,
+    genesis_spendables, spend, spend_with as tx_with, test_params, Kind, Spendable, TestChain,
+    TestKey,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -231,37 +232,6 @@ fn accepts_at(chain: &ChainState, share: &Share, now: u64) {
 
 fn accepts(t: &TestChain, share: &Share) {
     accepts_at(&t.chain, share, t.now);
-}
-
-/// Builds a transaction spending `inputs` with the given version, locktime and per-input
-/// sequences, and signs every input.
-fn tx_with(
-    inputs: &[Spendable],
-    outputs: Vec<TxOut>,
-    version: i32,
-    lock_time: u32,
-    sequences: &[u32],
-) -> Transaction {
-    let mut tx = Transaction {
-        version: Version(version),
-        lock_time: LockTime::from_consensus(lock_time),
-        input: inputs
-            .iter()
-            .zip(sequences)
-            .map(|(s, seq)| TxIn {
-                previous_output: s.outpoint,
-                script_sig: ScriptBuf::new(),
-                sequence: Sequence(*seq),
-                witness: Witness::new(),
-            })
-            .collect(),
-        output: outputs,
-    };
-    let prevouts: Vec<TxOut> = inputs.iter().map(|s| s.output.clone()).collect();
-    for (i, s) in inputs.iter().enumerate() {
-        s.key.sign(&mut tx, i, &prevouts, s.kind);
-    }
-    tx
 }
 
 /// A spendable for output `vout` of `tx`, controlled by the miner key.

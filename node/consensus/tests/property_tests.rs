@@ -12,29 +12,9 @@ use p2share_consensus::payout::select_with_selector;
 use p2share_consensus::utxo::{key_outpoint, outpoint_key, Coin, UtxoSet};
 use p2share_consensus::AcceptOutcome;
 use p2share_testkit::{
-    genesis_spendables, spend, test_params, Kind, Spendable, TestChain, TestKey,
+    genesis_spendables, spend, test_params, Kind, Spendable, SplitMix64, TestChain, TestKey,
 };
 use proptest::prelude::*;
-
-/// splitmix64: a small deterministic generator for bulk data inside a property.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn bytes<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for chunk in out.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        out
-    }
-}
 
 fn coin(value: u64) -> Coin {
     Coin {
@@ -53,14 +33,14 @@ fn coin(value: u64) -> Coin {
 fn selection_frequency_matches_value_share() {
     let values = [1u64, 2, 3, 5, 8, 13, 21, 47];
     let n: u64 = values.iter().sum();
-    let mut rng = Rng(42);
+    let mut rng = SplitMix64(42);
     let coins: Vec<(OutPoint, Coin)> = values
         .iter()
         .map(|v| {
             (
                 OutPoint {
                     txid: Txid::from_byte_array(rng.bytes()),
-                    vout: (rng.next() % 4) as u32,
+                    vout: (rng.next_u64() % 4) as u32,
                 },
                 coin(*v * 1_000_000),
             )
@@ -102,9 +82,9 @@ proptest! {
             .map(|((t, v), value)| (OutPoint { txid: Txid::from_byte_array(*t), vout: *v }, *value))
             .collect();
         let mut shuffled = list.clone();
-        let mut rng = Rng(seed);
+        let mut rng = SplitMix64(seed);
         for i in (1..shuffled.len()).rev() {
-            let j = (rng.next() % (i as u64 + 1)) as usize;
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
             shuffled.swap(i, j);
         }
         let mut a = EligibleIndex::new();
@@ -120,7 +100,7 @@ proptest! {
         prop_assert_eq!(&order_a, &reference);
         let total: u64 = list.iter().map(|(_, v)| v).sum();
         for _ in 0..20 {
-            let q = rng.next() % total;
+            let q = rng.next_u64() % total;
             let mut start = 0;
             let expected = reference.iter().find(|(_, v)| { let hit = q < start + v; if !hit { start += v; } hit }).unwrap();
             let sa = a.select(q).unwrap();
@@ -146,7 +126,7 @@ const ALLOC: &[(u64, u64)] = &[
 struct Actor {
     key: TestKey,
     coins: Vec<Spendable>,
-    rng: Rng,
+    rng: SplitMix64,
     calls: u64,
 }
 
@@ -155,7 +135,7 @@ impl Actor {
         Actor {
             key: TestKey::from_seed(1000 + seed),
             coins: genesis_spendables(&t.chain, ALLOC),
-            rng: Rng(seed),
+            rng: SplitMix64(seed),
             calls: 0,
         }
     }
@@ -169,22 +149,22 @@ impl Actor {
         let count = if self.calls == 0 {
             1
         } else {
-            self.rng.next() % 3
+            self.rng.next_u64() % 3
         };
         self.calls += 1;
         for _ in 0..count {
             if self.coins.is_empty() {
                 break;
             }
-            let take = 1 + (self.rng.next() % 2) as usize;
+            let take = 1 + (self.rng.next_u64() % 2) as usize;
             let mut inputs = Vec::new();
             for _ in 0..take.min(self.coins.len()) {
-                let i = (self.rng.next() % self.coins.len() as u64) as usize;
+                let i = (self.rng.next_u64() % self.coins.len() as u64) as usize;
                 inputs.push(self.coins.swap_remove(i));
             }
             let total: u64 = inputs.iter().map(|c| c.output.value.to_sat()).sum();
-            let outs = 1 + self.rng.next() % 3;
-            let kind = if self.rng.next() % 2 == 0 {
+            let outs = 1 + self.rng.next_u64() % 3;
+            let kind = if self.rng.next_u64() % 2 == 0 {
                 Kind::P2wpkh
             } else {
                 Kind::P2tr
@@ -262,7 +242,7 @@ proptest! {
         let prefix = mine_random(&mut base, &mut actor, common);
         let mut a = base.clone();
         let mut b = base.clone();
-        let mut actor_b = Actor { key: TestKey::from_seed(seed ^ 0x55), coins: actor.coins.clone(), rng: Rng(seed ^ 0xaa), calls: 0 };
+        let mut actor_b = Actor { key: TestKey::from_seed(seed ^ 0x55), coins: actor.coins.clone(), rng: SplitMix64(seed ^ 0xaa), calls: 0 };
         b.now += 1;
         let branch_a = mine_random(&mut a, &mut actor, len_a);
         let branch_b = mine_random(&mut b, &mut actor_b, len_b);

@@ -134,17 +134,57 @@ pub struct Spendable {
     pub kind: Kind,
 }
 
-/// Builds and signs a version-2 transaction spending `inputs` to `outputs`.
+/// splitmix64: a small, fast, deterministic generator for bulk test and bench data.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// The next 64 pseudo-random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// `N` pseudo-random bytes.
+    pub fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for chunk in out.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        out
+    }
+}
+
+/// Builds and signs a version-2 transaction spending `inputs` to `outputs` (RBF sequences, no
+/// locktime).
 pub fn spend(inputs: &[Spendable], outputs: Vec<TxOut>) -> Transaction {
+    let sequences = vec![Sequence::ENABLE_RBF_NO_LOCKTIME.0; inputs.len()];
+    spend_with(inputs, outputs, 2, 0, &sequences)
+}
+
+/// Builds and signs a transaction with the given version, locktime and per-input sequences
+/// (inputs beyond `sequences` are dropped).
+pub fn spend_with(
+    inputs: &[Spendable],
+    outputs: Vec<TxOut>,
+    version: i32,
+    lock_time: u32,
+    sequences: &[u32],
+) -> Transaction {
     let mut tx = Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
+        version: Version(version),
+        lock_time: LockTime::from_consensus(lock_time),
         input: inputs
             .iter()
-            .map(|s| TxIn {
+            .zip(sequences)
+            .map(|(s, seq)| TxIn {
                 previous_output: s.outpoint,
                 script_sig: ScriptBuf::new(),
-                sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+                sequence: Sequence(*seq),
                 witness: Witness::new(),
             })
             .collect(),
