@@ -356,6 +356,21 @@ impl ChainState {
         let mut branch = Vec::new();
         let mut cursor = new_tip;
         while !self.is_active(&cursor) {
+            if self.invalid.contains(&cursor) {
+                // Stored before an ancestor was found invalid: the whole branch is invalid.
+                for bad in &branch {
+                    self.invalid.insert(*bad);
+                    self.entries.remove(bad);
+                }
+                return Err(ChainError::Invalid {
+                    hash: new_tip,
+                    error: ValidationError {
+                        rule: Rule::BadPrevShare,
+                        at: Location::Header,
+                        detail: format!("ancestor {cursor} is invalid"),
+                    },
+                });
+            }
             branch.push(cursor);
             let Some(e) = self.entries.get(&cursor) else {
                 return Err(ChainError::Orphan {

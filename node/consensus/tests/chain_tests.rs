@@ -260,3 +260,77 @@ fn select_payout_matches_the_chain_view() {
     let tip = t.chain.tip().unwrap().head.clone();
     assert_eq!(select_payout(t.chain.utxo(), &tip), t.chain.next_payout());
 }
+
+/// Moves a ground share onto another parent: rewrites the header, the commitment and the
+/// Bitcoin merkle root, and grinds again.
+fn reparent(
+    share: &mut p2share_consensus::Share,
+    prev: p2share_consensus::ShareHash,
+    magic: [u8; 4],
+) {
+    share.head.header.prev_share = prev;
+    let script = p2share_consensus::validation::commitment_script(magic, &share.head.header);
+    let prefix = p2share_consensus::validation::commitment_prefix(magic);
+    for out in &mut share.head.work.coinbase.output {
+        if out.script_pubkey.as_bytes().starts_with(&prefix) {
+            out.script_pubkey = script.clone();
+        }
+    }
+    share.head.work.header.merkle_root = share.head.work.computed_merkle_root();
+    share.head.work.header.nonce = 0;
+    assert!(p2share_consensus::builder::grind(share, 1 << 20));
+}
+
+/// Shares stored on a side branch below a share that later proves invalid are invalid too: a
+/// descendant arriving afterwards is refused as `bad-prevshare`, not left dangling as an orphan.
+#[test]
+fn descendants_of_a_share_found_invalid_are_refused() {
+    let params = test_params(2, ALLOC);
+    let magic = params.magic;
+    let mut a = TestChain::new(params.clone()).unwrap();
+    let mut b = TestChain::new(params).unwrap();
+    for _ in 0..3 {
+        a.mine(&miner(), vec![]).unwrap();
+    }
+    let tip = a.chain.tip_hash();
+    b.now += 1;
+    let other = TestKey::from_seed(5).script(Kind::P2wpkh);
+    let b1 = b.mine(&other, vec![]).unwrap().0;
+    // b2_bad: pays the wrong script (found only when its branch is connected).
+    let mut b2_bad = b.clone().make_share(&other, vec![]).unwrap();
+    b2_bad.head.work.coinbase.output[0].script_pubkey = miner();
+    b2_bad.head.work.header.merkle_root = b2_bad.head.work.computed_merkle_root();
+    assert!(p2share_consensus::builder::grind(&mut b2_bad, 1 << 20));
+    // Two children of b2_bad, and a grandchild through the first.
+    b.mine(&other, vec![]).unwrap();
+    let mut b3 = b.clone().make_share(&other, vec![]).unwrap();
+    reparent(&mut b3, b2_bad.hash(), magic);
+    let mut b3_alt = b
+        .clone()
+        .make_share(&TestKey::from_seed(6).script(Kind::P2wpkh), vec![])
+        .unwrap();
+    reparent(&mut b3_alt, b2_bad.hash(), magic);
+    b.mine(&other, vec![]).unwrap();
+    let mut b4 = b.clone().make_share(&other, vec![]).unwrap();
+    reparent(&mut b4, b3.hash(), magic);
+    let mut b4_alt = b
+        .clone()
+        .make_share(&TestKey::from_seed(6).script(Kind::P2wpkh), vec![])
+        .unwrap();
+    reparent(&mut b4_alt, b3_alt.hash(), magic);
+
+    for s in [b1, b2_bad.clone(), b3, b3_alt] {
+        assert_eq!(a.accept(s).unwrap(), AcceptOutcome::SideBranch);
+    }
+    match a.accept(b4) {
+        Err(ChainError::Invalid { error, .. }) => assert_eq!(error.rule, Rule::BadPayee),
+        other => panic!("expected the branch to fail at b2, got {other:?}"),
+    }
+    assert_eq!(a.chain.tip_hash(), tip);
+    match a.accept(b4_alt) {
+        Err(ChainError::Invalid { error, .. }) => assert_eq!(error.rule, Rule::BadPrevShare),
+        other => panic!("expected bad-prevshare, got {other:?}"),
+    }
+    assert_eq!(a.chain.tip_hash(), tip);
+    assert!(matches!(a.accept(b2_bad), Err(ChainError::KnownInvalid(_))));
+}
