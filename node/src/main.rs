@@ -1,11 +1,10 @@
 //! `p2share-node`: the p2share sharechain node. In this release it carries the payout audit
 //! tool; the daemon arrives with the node service.
 
-mod select;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use p2share_node::select;
 
 /// The p2share sharechain node.
 #[derive(Parser)]
@@ -33,7 +32,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }

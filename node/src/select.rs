@@ -8,33 +8,90 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use anyhow::{bail, Context, Result};
 use bitcoin::{Amount, OutPoint, ScriptBuf, TxOut, Txid};
 use p2share_consensus::hash::q_selector_hash;
-use p2share_consensus::params::{hex_decode, ChainParams};
+use p2share_consensus::params::{hex_decode, ChainParams, ParamsError};
 use p2share_consensus::payout::select_with_selector;
-use p2share_consensus::share::{ShareHead, ShareHeader};
-use p2share_consensus::utxo::{Coin, UtxoSet};
+use p2share_consensus::share::{DecodeError, ShareHead, ShareHeader};
+use p2share_consensus::utxo::{Coin, UtxoError, UtxoSet};
 use p2share_consensus::ShareAmount;
 use serde::Deserialize;
 
 /// Arguments of `select-shareholder`.
-#[derive(clap::Args)]
+#[derive(clap::Args, Debug)]
 pub struct Args {
     /// Network: main, testnet4, signet, regtest, or a path to a custom network TOML file.
     #[arg(long)]
-    network: String,
+    pub network: String,
     /// Height `i` of the share whose header is given.
     #[arg(long)]
-    height: u32,
+    pub height: u32,
     /// Share i's serialized header in hex: 160 bytes (share header ‖ Bitcoin header), or a
     /// whole encoded share head.
     #[arg(long)]
-    header: String,
+    pub header: String,
     /// JSON file with the UTXO set after share i: an array of
     /// {"txid","vout","value","script_pubkey","height","sharebase"}.
     #[arg(long)]
-    utxos: PathBuf,
+    pub utxos: PathBuf,
+}
+
+/// Why the audit could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// `--network` names no network or a bad file.
+    #[error("--network: {0}")]
+    Network(#[from] ParamsError),
+    /// `--header` is not hex.
+    #[error("--header is not valid hex: {0}")]
+    HeaderHex(String),
+    /// `--header` has the wrong length.
+    #[error("--header is {0} bytes; expected 160 (share header ‖ Bitcoin header) or a share head")]
+    HeaderLength(usize),
+    /// `--header`'s second half is not a Bitcoin header.
+    #[error("--header: bytes 80..160 are not a Bitcoin header: {0}")]
+    HeaderBitcoin(String),
+    /// `--header` is longer than 160 bytes and not a share head.
+    #[error("--header is neither 160 bytes nor a share head: {0}")]
+    HeaderHead(DecodeError),
+    /// `--header` is for another height than `--height`.
+    #[error("--header is for height {header}, but --height is {given}")]
+    HeightMismatch {
+        /// Height in the header.
+        header: u32,
+        /// `--height`.
+        given: u32,
+    },
+    /// The UTXO file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The UTXO file is not a JSON list of entries.
+    #[error("{source_name} is not a valid UTXO list: {error}")]
+    Json {
+        /// Where the text came from.
+        source_name: String,
+        /// The parser's message, with line and column.
+        error: serde_json::Error,
+    },
+    /// One entry is invalid.
+    #[error("{source_name} entry {index}: {reason}")]
+    Entry {
+        /// Where the text came from.
+        source_name: String,
+        /// Index in the list.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The set could not be built.
+    #[error("cannot build the UTXO set: {0}")]
+    Utxo(#[from] UtxoError),
 }
 
 #[derive(Deserialize)]
@@ -48,67 +105,79 @@ struct UtxoEntry {
     sharebase: bool,
 }
 
-fn parse_selector(hex: &str, height: u32) -> Result<[u8; 160]> {
-    let bytes = hex_decode(hex.trim())
-        .map_err(anyhow::Error::msg)
-        .context("--header is not valid hex")?;
+/// Parses `--header`: 160 selector bytes, or a share head whose selector bytes are taken; the
+/// share header's height must be `height`.
+///
+/// # Errors
+/// [`AuditError`] naming what is wrong with the header.
+pub fn parse_selector(hex: &str, height: u32) -> Result<[u8; 160], AuditError> {
+    let bytes = hex_decode(hex.trim()).map_err(AuditError::HeaderHex)?;
     let selector: [u8; 160] = if bytes.len() == 160 {
         let mut a = [0u8; 160];
         a.copy_from_slice(&bytes);
         bitcoin::consensus::deserialize::<bitcoin::block::Header>(&a[80..])
-            .context("--header: bytes 80..160 are not a Bitcoin header")?;
+            .map_err(|e| AuditError::HeaderBitcoin(e.to_string()))?;
         a
     } else if bytes.len() > 160 {
         ShareHead::decode(&bytes)
-            .context("--header is neither 160 bytes nor a share head")?
+            .map_err(AuditError::HeaderHead)?
             .selector_bytes()
     } else {
-        bail!(
-            "--header is {} bytes; expected 160 (share header ‖ Bitcoin header) or a share head",
-            bytes.len()
-        );
+        return Err(AuditError::HeaderLength(bytes.len()));
     };
     let mut h = [0u8; 80];
     h.copy_from_slice(&selector[..80]);
     let header = ShareHeader::from_bytes(&h);
     if header.height != height {
-        bail!(
-            "--header is for height {}, but --height is {height}",
-            header.height
-        );
+        return Err(AuditError::HeightMismatch {
+            header: header.height,
+            given: height,
+        });
     }
     Ok(selector)
 }
 
-fn load_utxos(path: &PathBuf, height: u32, maturity: u32) -> Result<UtxoSet> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let entries: Vec<UtxoEntry> = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid UTXO list", path.display()))?;
+/// Parses a JSON UTXO list (`source_name` names it in errors) into the set `S_height`.
+///
+/// # Errors
+/// [`AuditError`] for malformed JSON, duplicate outpoints, zero or excessive values, bad hex,
+/// and coins created after `height`.
+pub fn parse_utxos(
+    text: &str,
+    source_name: &str,
+    height: u32,
+    maturity: u32,
+) -> Result<UtxoSet, AuditError> {
+    let entries: Vec<UtxoEntry> = serde_json::from_str(text).map_err(|error| AuditError::Json {
+        source_name: source_name.to_string(),
+        error,
+    })?;
     let mut seen = HashSet::with_capacity(entries.len());
     let mut coins = Vec::with_capacity(entries.len());
-    for (i, e) in entries.into_iter().enumerate() {
-        let at = || format!("{} entry {i}", path.display());
+    for (index, e) in entries.into_iter().enumerate() {
+        let bad = |reason: String| AuditError::Entry {
+            source_name: source_name.to_string(),
+            index,
+            reason,
+        };
         let txid =
-            Txid::from_str(&e.txid).with_context(|| format!("{}: bad txid {:?}", at(), e.txid))?;
+            Txid::from_str(&e.txid).map_err(|err| bad(format!("bad txid {:?}: {err}", e.txid)))?;
         let outpoint = OutPoint { txid, vout: e.vout };
         if !seen.insert(outpoint) {
-            bail!("{}: duplicate outpoint {outpoint}", at());
+            return Err(bad(format!("duplicate outpoint {outpoint}")));
         }
         if e.value == 0 {
-            bail!("{}: value is zero; only outputs with value count", at());
+            return Err(bad("value is zero; only outputs with value count".into()));
         }
-        ShareAmount::from_units(e.value).with_context(at)?;
+        ShareAmount::from_units(e.value).map_err(|err| bad(err.to_string()))?;
         if e.height > height {
-            bail!(
-                "{}: created at height {} after share {height}",
-                at(),
+            return Err(bad(format!(
+                "created at height {} after share {height}",
                 e.height
-            );
+            )));
         }
         let script = hex_decode(&e.script_pubkey)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("{}: bad script_pubkey hex", at()))?;
+            .map_err(|err| bad(format!("bad script_pubkey hex: {err}")))?;
         coins.push((
             outpoint,
             Coin {
@@ -122,14 +191,22 @@ fn load_utxos(path: &PathBuf, height: u32, maturity: u32) -> Result<UtxoSet> {
             },
         ));
     }
-    UtxoSet::from_coins(maturity, height, coins).context("cannot build the UTXO set")
+    Ok(UtxoSet::from_coins(maturity, height, coins)?)
 }
 
 /// Runs the audit and returns the JSON line to print.
-pub fn run(args: &Args) -> Result<String> {
-    let params = ChainParams::resolve(&args.network).context("--network")?;
+///
+/// # Errors
+/// [`AuditError`] for any bad argument or file.
+pub fn run(args: &Args) -> Result<String, AuditError> {
+    let params = ChainParams::resolve(&args.network)?;
     let selector = parse_selector(&args.header, args.height)?;
-    let utxo = load_utxos(&args.utxos, args.height, params.maturity)?;
+    let path = args.utxos.display().to_string();
+    let text = std::fs::read_to_string(&args.utxos).map_err(|source| AuditError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let utxo = parse_utxos(&text, &path, args.height, params.maturity)?;
     let json = match select_with_selector(&utxo, &q_selector_hash(&selector)) {
         Some(p) => serde_json::json!({
             "q": p.q.to_string(),
@@ -150,4 +227,41 @@ pub fn run(args: &Args) -> Result<String> {
         }),
     };
     Ok(json.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_checked_with_their_index() {
+        let ok = r#"[{"txid":"0400000000000000000000000000000000000000000000000000000000000070","vout":1,"value":5,"script_pubkey":"51","height":0,"sharebase":false}]"#;
+        let set = parse_utxos(ok, "x.json", 0, 100).unwrap();
+        assert_eq!(set.eligible_total().to_units(), 5);
+        let err =
+            parse_utxos(&ok.replace("\"value\":5", "\"value\":0"), "x.json", 0, 100).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.json entry 0: value is zero; only outputs with value count"
+        );
+        // An immature sharebase output is in the set but not eligible.
+        let sb = ok.replace(
+            "\"height\":0,\"sharebase\":false",
+            "\"height\":3,\"sharebase\":true",
+        );
+        assert_eq!(
+            parse_utxos(&sb, "x.json", 5, 100)
+                .unwrap()
+                .eligible_total()
+                .to_units(),
+            0
+        );
+        assert_eq!(
+            parse_utxos(&sb, "x.json", 102, 100)
+                .unwrap()
+                .eligible_total()
+                .to_units(),
+            5
+        );
+    }
 }

@@ -446,29 +446,13 @@ impl ChainParams {
     }
 }
 
-/// Decodes lower- or upper-case hex.
+/// Decodes lower- or upper-case hex (through `hex-conservative`, as re-exported by `bitcoin`).
 ///
 /// # Errors
 /// A message naming the first bad character or an odd length.
 pub fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
-        return Err(format!("hex string has odd length {}", s.len()));
-    }
-    let digit = |c: u8, at: usize| -> Result<u8, String> {
-        match c {
-            b'0'..=b'9' => Ok(c - b'0'),
-            b'a'..=b'f' => Ok(c - b'a' + 10),
-            b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(format!(
-                "invalid hex character {:?} at position {at}",
-                char::from(c)
-            )),
-        }
-    };
-    let b = s.as_bytes();
-    (0..b.len() / 2)
-        .map(|i| Ok(digit(b[2 * i], 2 * i)? << 4 | digit(b[2 * i + 1], 2 * i + 1)?))
-        .collect()
+    use bitcoin::hex::FromHex;
+    Vec::<u8>::from_hex(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
