@@ -776,7 +776,7 @@ mod tests {
             Ok(())
         }
 
-        #[allow(clippy::too_many_arguments)]
+        #[allow(clippy::too_many_arguments)] // a recursive invariant check threads its bounds through
         fn check_subtree(
             &self,
             id: u32,

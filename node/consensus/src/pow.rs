@@ -361,7 +361,6 @@ impl PartialOrd for U256 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use bitcoin::blockdata::constants::genesis_block;
