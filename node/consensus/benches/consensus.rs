@@ -2,6 +2,8 @@
 //! run (the machine is shared and noisy; absolute times drift).
 //!
 //! - `index/*`: the order-statistic index alone (see `index_bench.rs`);
+//! - `payout/select_payout_1e6`: the full selection (hash, `mod n`, descent, script lookup) over
+//!   a UTXO set of 10⁶ eligible coins;
 //! - `utxo/connect_1000_spent_1000_created`: the UTXO set with 10⁶ coins applying a share's change;
 //! - `connect/*` vs `kernel/*`: connecting a share of 1,000 P2WPKH spends through the whole
 //!   validation path, against `bitcoinkernel` verifying the same 1,000 inputs alone.
@@ -17,6 +19,8 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Amount, OutPoint, ScriptBuf, TxOut, Txid};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use p2share_consensus::builder::{build_share, grind, WorkTemplate};
+use p2share_consensus::hash::q_selector_hash;
+use p2share_consensus::payout::select_with_selector;
 use p2share_consensus::script::PreparedTransaction;
 use p2share_consensus::utxo::{Coin, ShareUndo, UtxoSet};
 use p2share_consensus::{ChainState, Share};
@@ -52,6 +56,15 @@ fn utxo_update(c: &mut Criterion) {
         })
         .collect();
     let mut set = UtxoSet::from_coins(100, 0, coins.clone()).unwrap();
+    // The whole payout computation a node does per share: tagged hash of the 160-byte selector
+    // input, reduction mod n, index descent, and the coin lookup for the script.
+    let mut header = [0u8; 160];
+    c.bench_function("payout/select_payout_1e6", |b| {
+        b.iter(|| {
+            header[..8].copy_from_slice(&next().to_le_bytes());
+            std::hint::black_box(select_with_selector(&set, &q_selector_hash(&header)))
+        })
+    });
     let height = 0u32;
     c.bench_function("utxo/connect_1000_spent_1000_created", |b| {
         b.iter_custom(|iters| {
