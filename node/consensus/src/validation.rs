@@ -121,6 +121,52 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in declaration order.
+    pub const ALL: [Rule; 42] = [
+        Rule::BadVersion,
+        Rule::BadDiffBits,
+        Rule::HighHash,
+        Rule::BadCoinbaseMissing,
+        Rule::BadCoinbaseLength,
+        Rule::BadWorkMerkle,
+        Rule::CommitmentMissing,
+        Rule::CommitmentMultiple,
+        Rule::CommitmentMismatch,
+        Rule::PayoutCount,
+        Rule::BadPayee,
+        Rule::NoTransactions,
+        Rule::SharebaseMissing,
+        Rule::SharebaseMultiple,
+        Rule::SharebaseLength,
+        Rule::SharebaseHeight,
+        Rule::SharebaseAmount,
+        Rule::BadTxRoot,
+        Rule::DuplicateTx,
+        Rule::Weight,
+        Rule::Sigops,
+        Rule::NoInputs,
+        Rule::NoOutputs,
+        Rule::OutputTooLarge,
+        Rule::OutputTotalTooLarge,
+        Rule::DuplicateInputs,
+        Rule::NullPrevout,
+        Rule::MissingInputs,
+        Rule::PrematureSpend,
+        Rule::InputValuesOutOfRange,
+        Rule::InBelowOut,
+        Rule::NonFinal,
+        Rule::SequenceLock,
+        Rule::OverwriteOutput,
+        Rule::ScriptFailed,
+        Rule::BadHeight,
+        Rule::TimeTooOld,
+        Rule::TimeTooNew,
+        Rule::BadPrevShare,
+        Rule::WorkTooLarge,
+        Rule::ShareTooLarge,
+        Rule::Tx64Bytes,
+    ];
+
     /// The stable reason code.
     pub fn code(self) -> &'static str {
         match self {
