@@ -135,7 +135,7 @@ pub fn genesis_share(params: &ChainParams) -> Share {
         height: 0,
         tx_root: tx_root(&txs),
         time: params.genesis_time,
-        bits: params.pow_limit_bits,
+        bits: params.genesis_bits,
     };
     let coinbase = Transaction {
         version: TxVersion::ONE,
@@ -153,7 +153,7 @@ pub fn genesis_share(params: &ChainParams) -> Share {
         prev_blockhash: BlockHash::all_zeros(),
         merkle_root: TxMerkleNode::from_byte_array(coinbase.compute_txid().to_byte_array()),
         time: params.genesis_time,
-        bits: CompactTarget::from_consensus(params.pow_limit_bits),
+        bits: CompactTarget::from_consensus(params.genesis_bits),
         nonce: 0,
     };
     Share {

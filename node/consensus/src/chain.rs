@@ -128,7 +128,7 @@ impl ChainState {
         let hash = genesis.hash();
         let target =
             decode_compact(genesis.head.header.bits).map_err(|e| ParamsError::Invalid {
-                field: "pow_limit_bits",
+                field: "genesis_bits",
                 reason: e.to_string(),
             })?;
         let mut coins = Vec::new();

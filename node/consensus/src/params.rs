@@ -46,8 +46,12 @@ pub struct ChainParams {
     pub mainchain: MainchainNetwork,
     /// Genesis share time (Unix seconds); also the ASERT anchor time.
     pub genesis_time: u32,
-    /// Compact encoding of the easiest share target allowed; genesis carries it.
+    /// Compact encoding of the easiest share target allowed.
     pub pow_limit_bits: u32,
+    /// Compact target carried by genesis and used as the ASERT anchor: the difficulty the chain
+    /// starts at. At most as easy as the pow limit; a harder value spares a new network the
+    /// ramp-up during which early shares are cheap.
+    pub genesis_bits: u32,
     /// Target seconds between shares.
     pub target_spacing: u32,
     /// ASERT half-life in seconds.
@@ -109,6 +113,8 @@ struct ParamsFile {
     mainchain: MainchainNetwork,
     genesis_time: u32,
     pow_limit_bits: String,
+    #[serde(default)]
+    genesis_bits: Option<String>,
     target_spacing: u32,
     asert_half_life: u32,
     #[serde(default = "default_subsidy")]
@@ -165,6 +171,7 @@ impl ChainParams {
             mainchain,
             genesis_time: 1_767_225_600,
             pow_limit_bits: 0x1d00_ffff,
+            genesis_bits: 0x1d00_ffff,
             target_spacing: 30,
             asert_half_life: 3_600,
             initial_subsidy: ShareAmount::from_units(default_subsidy()).unwrap_or_default(),
@@ -197,6 +204,7 @@ impl ChainParams {
     pub fn signet() -> ChainParams {
         ChainParams {
             pow_limit_bits: 0x1e03_77ae,
+            genesis_bits: 0x1e03_77ae,
             ..Self::builtin("signet", *b"p2ss", MainchainNetwork::Signet)
         }
     }
@@ -206,6 +214,7 @@ impl ChainParams {
     pub fn regtest() -> ChainParams {
         ChainParams {
             pow_limit_bits: 0x207f_ffff,
+            genesis_bits: 0x207f_ffff,
             target_spacing: 2,
             asert_half_life: 120,
             max_future_time: 120,
@@ -265,21 +274,11 @@ impl ChainParams {
         let magic: [u8; 4] = magic_bytes
             .try_into()
             .map_err(|_| invalid("magic", "must be exactly 4 bytes (8 hex digits)".into()))?;
-        let bits_text = file
-            .pow_limit_bits
-            .strip_prefix("0x")
-            .unwrap_or(&file.pow_limit_bits);
-        if bits_text.is_empty()
-            || bits_text.len() > 8
-            || !bits_text.bytes().all(|b| b.is_ascii_hexdigit())
-        {
-            return Err(invalid(
-                "pow_limit_bits",
-                format!("{:?} is not 1–8 hex digits", file.pow_limit_bits),
-            ));
-        }
-        let pow_limit_bits = u32::from_str_radix(bits_text, 16)
-            .map_err(|e| invalid("pow_limit_bits", format!("not a hex u32: {e}")))?;
+        let pow_limit_bits = parse_bits("pow_limit_bits", &file.pow_limit_bits)?;
+        let genesis_bits = match &file.genesis_bits {
+            Some(text) => parse_bits("genesis_bits", text)?,
+            None => pow_limit_bits,
+        };
         let initial_subsidy = ShareAmount::from_units(file.initial_subsidy)
             .map_err(|e| invalid("initial_subsidy", e.to_string()))?;
         let mut genesis_allocation = Vec::with_capacity(file.genesis_allocation.len());
@@ -303,6 +302,7 @@ impl ChainParams {
             mainchain: file.mainchain,
             genesis_time: file.genesis_time,
             pow_limit_bits,
+            genesis_bits,
             target_spacing: file.target_spacing,
             asert_half_life: file.asert_half_life,
             initial_subsidy,
@@ -350,6 +350,25 @@ impl ChainParams {
                     "pow_limit_bits",
                     "not the canonical compact encoding of its target",
                 );
+            }
+            Ok(_) => {}
+        }
+        let limit = decode_compact(self.pow_limit_bits).ok();
+        match decode_compact(self.genesis_bits) {
+            Err(e) => {
+                return Err(ParamsError::Invalid {
+                    field: "genesis_bits",
+                    reason: e.to_string(),
+                })
+            }
+            Ok(t) if encode_compact(t) != self.genesis_bits => {
+                return invalid(
+                    "genesis_bits",
+                    "not the canonical compact encoding of its target",
+                );
+            }
+            Ok(t) if limit.is_some_and(|l| t > l) => {
+                return invalid("genesis_bits", "easier than the pow limit");
             }
             Ok(_) => {}
         }
@@ -436,14 +455,33 @@ impl ChainParams {
             field: "pow_limit_bits",
             reason: e.to_string(),
         })?;
+        let anchor = decode_compact(self.genesis_bits).map_err(|e| ParamsError::Invalid {
+            field: "genesis_bits",
+            reason: e.to_string(),
+        })?;
         Ok(AsertParams {
-            anchor_target: limit,
+            anchor_target: anchor,
             pow_limit: limit,
             anchor_time: i64::from(self.genesis_time),
             target_spacing: i64::from(self.target_spacing),
             half_life: i64::from(self.asert_half_life),
         })
     }
+}
+
+/// Parses a compact target written as 1–8 hex digits with an optional `0x`.
+fn parse_bits(field: &'static str, text: &str) -> Result<u32, ParamsError> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ParamsError::Invalid {
+            field,
+            reason: format!("{text:?} is not 1–8 hex digits"),
+        });
+    }
+    u32::from_str_radix(digits, 16).map_err(|e| ParamsError::Invalid {
+        field,
+        reason: format!("not a hex u32: {e}"),
+    })
 }
 
 /// Decodes lower- or upper-case hex (through `hex-conservative`, as re-exported by `bitcoin`).
@@ -505,6 +543,20 @@ genesis_allocation = [ { script_pubkey = "0014000102030405060708090a0b0c0d0e0f10
             (GOOD.replace("7032730a", "aa21a9ed"), "magic"),
             (GOOD.replace("0x207fffff", "+207fffff"), "pow_limit_bits"),
             (GOOD.replace("0x207fffff", "0x03000080"), "pow_limit_bits"),
+            (
+                GOOD.replace(
+                    "target_spacing = 5",
+                    "target_spacing = 5\ngenesis_bits = \"0x2100ffff\"",
+                ),
+                "genesis_bits",
+            ),
+            (
+                GOOD.replace(
+                    "target_spacing = 5",
+                    "target_spacing = 5\ngenesis_bits = \"0x1d00fff\"",
+                ),
+                "genesis_bits",
+            ),
             (GOOD.replace("7032730a", "zz32730a"), "magic"),
             (GOOD.replace("0x207fffff", "0x04923456"), "pow_limit_bits"),
             (

@@ -334,3 +334,29 @@ fn descendants_of_a_share_found_invalid_are_refused() {
     assert_eq!(a.chain.tip_hash(), tip);
     assert!(matches!(a.accept(b2_bad), Err(ChainError::KnownInvalid(_))));
 }
+
+/// A network may start harder than its pow limit: genesis carries `genesis_bits`, ASERT is
+/// anchored there, and a slow chain eases toward (never past) the limit.
+#[test]
+fn a_network_starts_at_its_genesis_difficulty() {
+    let mut params = test_params(2, ALLOC);
+    params.genesis_bits = 0x1f0f_ffff;
+    let limit = p2share_consensus::pow::decode_compact(params.pow_limit_bits).unwrap();
+    let anchor = p2share_consensus::pow::decode_compact(params.genesis_bits).unwrap();
+    let mut t = TestChain::new(params.clone()).unwrap();
+    assert_eq!(t.chain.share_at(0).unwrap().head.header.bits, 0x1f0f_ffff);
+    assert_eq!(
+        t.chain.next_bits(),
+        0x1f0f_ffff,
+        "on schedule the anchor holds"
+    );
+    // Far behind schedule: the target eases, bounded by the limit.
+    t.now += 20 * u64::from(params.asert_half_life);
+    let (share, _) = t.mine(&miner(), vec![]).unwrap();
+    assert_eq!(share.head.header.bits, 0x1f0f_ffff);
+    let next = p2share_consensus::pow::decode_compact(t.chain.next_bits()).unwrap();
+    assert!(next > anchor && next <= limit);
+    let mut too_easy = params;
+    too_easy.genesis_bits = 0x2100_ffff;
+    assert!(TestChain::new(too_easy).is_err());
+}

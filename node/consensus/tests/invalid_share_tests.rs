@@ -433,6 +433,7 @@ fn high_hash() {
     // With a harder custom limit (one hash in 2^12 meets it) almost every nonce misses.
     let mut params = test_params(2, ALLOC);
     params.pow_limit_bits = 0x1f0f_ffff;
+    params.genesis_bits = 0x1f0f_ffff;
     let (mut hard, _) = funded_with(params);
     let base = hard.make_share(&miner(), vec![]).unwrap();
     accepts(&hard, &base);
