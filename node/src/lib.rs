@@ -4,4 +4,6 @@
 //! service (storage, peer-to-peer, mempool, API, mining) arrives with its issues and builds on
 //! `p2share-consensus`.
 
+pub mod regtest_server;
 pub mod select;
+pub mod standalone;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use p2share_node::select;
+use p2share_node::{select, standalone};
 
 /// The p2share sharechain node.
 #[derive(Parser)]
@@ -19,16 +19,22 @@ enum Command {
     /// Recompute which share the Bitcoin block after share `i` must pay, from share i's header
     /// and an exported UTXO set — an independent audit of the payout rule.
     SelectShareholder(select::Args),
+    /// Run the embedded regtest mainchain on its own (Bitcoin Core's consensus via
+    /// bitcoinkernel), serving JSON-RPC and Esplora like a bitcoind you can poke with curl.
+    RegtestMainchain(standalone::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::SelectShareholder(args) => select::run(&args),
+        Command::SelectShareholder(args) => select::run(&args).map_err(|e| e.to_string()),
+        Command::RegtestMainchain(args) => standalone::run(&args).map(|()| String::new()),
     };
     match result {
         Ok(json) => {
-            println!("{json}");
+            if !json.is_empty() {
+                println!("{json}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -76,7 +76,11 @@ impl NodeHarness {
         assert_eq!(test.reason, reason, "testmempoolaccept: {test}");
         let err = self.send(tx).unwrap_err();
         assert_eq!(err.reason, reason, "sendrawtransaction: {err}");
-        assert_eq!(self.node.mempool().txids(), before, "mempool changed on {reason}");
+        assert_eq!(
+            self.node.mempool().txids(),
+            before,
+            "mempool changed on {reason}"
+        );
     }
 }
 
