@@ -50,7 +50,10 @@ pub fn divide_target(target: Target, ratio: u64) -> Target {
 /// # Errors
 /// A message for any start-up failure.
 pub fn run(args: &Args) -> Result<(), String> {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
