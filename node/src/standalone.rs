@@ -72,7 +72,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let service = RegtestMainchain::start(Config {
             datadir: args.datadir.clone(),
             rpc_bind: args.rpc_bind,
@@ -92,7 +92,11 @@ pub fn run(args: &Args) -> Result<(), String> {
         tracing::info!("shutting down");
         service.shutdown().await;
         Ok(())
-    })
+    });
+    // A long-polling `getblocktemplate` may still wait on a blocking thread: do not let it hold
+    // the process past Ctrl-C.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }
 
 async fn wait_for_signal() {

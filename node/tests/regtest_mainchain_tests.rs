@@ -288,3 +288,43 @@ async fn a_restarted_mainchain_resumes_at_the_same_tip() {
     assert_eq!(rpc_client(&service).tip().await.unwrap(), tip);
     service.shutdown().await;
 }
+
+/// A long-polling `getblocktemplate` returns as soon as the template changes (here: a new
+/// block), with the new template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_poll_returns_when_the_template_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(&dir).await;
+    let rpc = std::sync::Arc::new(rpc_client(&service));
+    let first = rpc.block_template(None).await.unwrap();
+    let id = first.longpoll_id.clone().unwrap();
+    let poller = {
+        let rpc = rpc.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let t = rpc.block_template(Some(&id)).await.unwrap();
+            (t, started.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !poller.is_finished(),
+        "the long poll must wait while nothing changes"
+    );
+    let address = Address::from_script(
+        &TestKey::from_seed(5).script(Kind::P2wpkh),
+        Network::Regtest,
+    )
+    .unwrap();
+    rpc.call("generatetoaddress", json!([1, address.to_string()]))
+        .await
+        .unwrap();
+    let (next, waited) = tokio::time::timeout(std::time::Duration::from_secs(20), poller)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.height, first.height + 1);
+    assert_ne!(next.longpoll_id, first.longpoll_id);
+    assert!(waited < std::time::Duration::from_secs(10));
+    service.shutdown().await;
+}
