@@ -63,25 +63,29 @@ pub fn coinbase_script_sig(height: u32, extra: &[u8]) -> ScriptBuf {
     script
 }
 
-/// The witness commitment output (`OP_RETURN aa21a9ed <commitment>`) for a block of `txs`
-/// (coinbase first; its wtxid counts as zero) with a zero witness reserved value.
-pub fn witness_commitment_output(txs: &[Transaction]) -> TxOut {
-    let hashes = txs.iter().enumerate().map(|(i, tx)| {
-        if i == 0 {
-            bitcoin::Wtxid::all_zeros().to_raw_hash()
-        } else {
-            tx.compute_wtxid().to_raw_hash()
-        }
-    });
+/// The witness commitment script (`OP_RETURN aa21a9ed <commitment>`) for a block whose
+/// non-coinbase transactions have `wtxids` (the coinbase counts as zero), with a zero witness
+/// reserved value.
+pub fn witness_commitment_script(wtxids: impl IntoIterator<Item = bitcoin::Wtxid>) -> ScriptBuf {
+    let hashes = std::iter::once(bitcoin::Wtxid::all_zeros())
+        .chain(wtxids)
+        .map(|w| w.to_raw_hash());
     let root = bitcoin::merkle_tree::calculate_root(hashes)
         .map(bitcoin::WitnessMerkleNode::from_raw_hash)
         .unwrap_or_else(|| bitcoin::WitnessMerkleNode::from_byte_array([0; 32]));
     let commitment = Block::compute_witness_commitment(&root, &[0u8; 32]);
     let mut bytes = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
     bytes.extend_from_slice(commitment.as_byte_array());
+    ScriptBuf::from_bytes(bytes)
+}
+
+/// The witness commitment output for a block of `txs` (coinbase first).
+pub fn witness_commitment_output(txs: &[Transaction]) -> TxOut {
     TxOut {
         value: Amount::ZERO,
-        script_pubkey: ScriptBuf::from_bytes(bytes),
+        script_pubkey: witness_commitment_script(
+            txs.iter().skip(1).map(Transaction::compute_wtxid),
+        ),
     }
 }
 

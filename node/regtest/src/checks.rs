@@ -25,8 +25,6 @@ const MAX_BLOCK_SIGOPS_COST: u64 = 80_000;
 const WITNESS_SCALE_FACTOR: u64 = 4;
 /// Core's `MAX_FUTURE_BLOCK_TIME` (two hours).
 const MAX_FUTURE_BLOCK_TIME: u64 = 2 * 60 * 60;
-/// Core's `LOCKTIME_THRESHOLD`.
-const LOCKTIME_THRESHOLD: u32 = 500_000_000;
 /// Core's `MAX_MONEY` in satoshis.
 const MAX_MONEY: u64 = 21_000_000 * 100_000_000;
 
@@ -206,23 +204,6 @@ pub(crate) struct BlockContext {
     pub now: u64,
 }
 
-/// Core's `IsFinalTx`.
-fn is_final(tx: &Transaction, height: u32, cutoff: u32) -> bool {
-    let lock = tx.lock_time.to_consensus_u32();
-    if lock == 0 {
-        return true;
-    }
-    let limit = if lock < LOCKTIME_THRESHOLD {
-        height
-    } else {
-        cutoff
-    };
-    if lock < limit {
-        return true;
-    }
-    tx.input.iter().all(|i| i.sequence.0 == 0xffff_ffff)
-}
-
 /// Index of the witness commitment output (Core's `GetWitnessCommitmentIndex`).
 pub(crate) fn witness_commitment_index(coinbase: &Transaction) -> Option<usize> {
     coinbase.output.iter().rposition(|o| {
@@ -249,7 +230,7 @@ pub(crate) fn contextual_check(block: &Block, ctx: &BlockContext) -> Result<(), 
         return Err(format!("bad-version(0x{:08x})", version));
     }
     for tx in &block.txdata {
-        if !is_final(tx, ctx.height, ctx.prev_mtp) {
+        if !p2share_consensus::validation::is_final(tx, ctx.height, ctx.prev_mtp) {
             return reject("bad-txns-nonfinal");
         }
     }

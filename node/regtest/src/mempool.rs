@@ -70,7 +70,6 @@ pub const ENTRY_OVERHEAD_BYTES: u64 = 400;
 const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
 const WITNESS_SCALE_FACTOR: u64 = 4;
 const MAX_MONEY: u64 = 21_000_000 * 100_000_000;
-const LOCKTIME_THRESHOLD: u32 = 500_000_000;
 const DEFAULT_BYTES_PER_SIGOP: u64 = 20;
 const SEQUENCE_LOCKTIME_DISABLE_FLAG: u32 = 1 << 31;
 const SEQUENCE_LOCKTIME_TYPE_FLAG: u32 = 1 << 22;
@@ -351,23 +350,6 @@ pub struct Mempool {
     sequence: u64,
     /// Rolling minimum feerate after evictions, satoshis per 1,000 vbytes.
     min_feerate: u64,
-}
-
-/// Core's `IsFinalTx`.
-fn is_final(tx: &Transaction, height: u32, cutoff: u32) -> bool {
-    let lock = tx.lock_time.to_consensus_u32();
-    if lock == 0 {
-        return true;
-    }
-    let limit = if lock < LOCKTIME_THRESHOLD {
-        height
-    } else {
-        cutoff
-    };
-    if lock < limit {
-        return true;
-    }
-    tx.input.iter().all(|i| i.sequence.0 == 0xffff_ffff)
 }
 
 /// Core's `CheckTransaction` (context-free), then the coinbase and size policies.
@@ -838,7 +820,7 @@ impl Mempool {
             );
         }
         let next_height = tip.height.saturating_add(1);
-        if !is_final(&tx, next_height, tip.median_time_past) {
+        if !p2share_consensus::validation::is_final(&tx, next_height, tip.median_time_past) {
             return reject("non-final", "");
         }
         let txid = tx.compute_txid();

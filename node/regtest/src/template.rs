@@ -20,7 +20,6 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use bitcoin::consensus::encode::serialize_hex;
-use bitcoin::hashes::Hash;
 use bitcoin::{
     Amount, Block, BlockHash, CompactTarget, ScriptBuf, Target, Transaction, Txid, Wtxid,
 };
@@ -358,7 +357,9 @@ impl BlockTemplate {
             });
         }
         let default_witness_commitment = if witness {
-            Some(witness_commitment_script(&transactions))
+            Some(crate::blockbuilder::witness_commitment_script(
+                transactions.iter().map(|t| t.wtxid),
+            ))
         } else {
             None
         };
@@ -480,18 +481,4 @@ fn hex(bytes: &[u8]) -> String {
 /// A target as 64 hex digits, most significant first (`getblocktemplate`'s `target`).
 pub fn target_hex(target: Target) -> String {
     hex(&target.to_be_bytes())
-}
-
-/// The witness commitment script for a block of a coinbase followed by `txs`.
-fn witness_commitment_script(txs: &[TemplateTransaction]) -> ScriptBuf {
-    let hashes = std::iter::once(Wtxid::all_zeros())
-        .chain(txs.iter().map(|t| t.wtxid))
-        .map(|w| w.to_raw_hash());
-    let root = bitcoin::merkle_tree::calculate_root(hashes)
-        .map(bitcoin::WitnessMerkleNode::from_raw_hash)
-        .unwrap_or_else(|| bitcoin::WitnessMerkleNode::from_byte_array([0; 32]));
-    let commitment = Block::compute_witness_commitment(&root, &[0u8; 32]);
-    let mut bytes = vec![0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
-    bytes.extend_from_slice(commitment.as_byte_array());
-    ScriptBuf::from_bytes(bytes)
 }
