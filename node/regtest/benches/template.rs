@@ -9,11 +9,10 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use bitcoin::{Amount, OutPoint, TxOut};
 use criterion::{criterion_group, criterion_main, Criterion};
 use p2share_regtest::blockbuilder::grind;
 use p2share_regtest::{Policy, RegtestNode, SubmitOutcome};
-use p2share_testkit::{spend, Kind, Spendable, SplitMix64, TestKey};
+use p2share_testkit::{Kind, TestKey};
 
 const CHAINS: usize = 200;
 const CHAIN_LEN: usize = 25;
@@ -27,43 +26,10 @@ fn now() -> u64 {
 
 fn filled_node(dir: &std::path::Path) -> (RegtestNode, TestKey) {
     let node = RegtestNode::open(dir, Policy::default()).unwrap();
-    let key = TestKey::from_seed(1);
-    let script = key.script(Kind::P2wpkh);
-    let hashes = node
-        .generate_to_script(CHAINS + 100, &script, now())
-        .unwrap();
-    let mut rng = SplitMix64(42);
     let started = Instant::now();
-    for hash in &hashes[..CHAINS] {
-        let block = node.chain().block(hash).unwrap();
-        let cb = &block.txdata[0];
-        let mut coin = Spendable {
-            outpoint: OutPoint::new(cb.compute_txid(), 0),
-            output: cb.output[0].clone(),
-            key: key.clone(),
-            kind: Kind::P2wpkh,
-        };
-        for _ in 0..CHAIN_LEN {
-            // 1 to 30 sat/vB on a ~110 vB transaction.
-            let fee = 110 + rng.next_u64() % 3_200;
-            let tx = spend(
-                std::slice::from_ref(&coin),
-                vec![TxOut {
-                    value: coin.output.value - Amount::from_sat(fee),
-                    script_pubkey: script.clone(),
-                }],
-            );
-            let txid = node.send_raw_transaction(tx.clone()).unwrap();
-            coin = Spendable {
-                outpoint: OutPoint::new(txid, 0),
-                output: tx.output[0].clone(),
-                key: key.clone(),
-                kind: Kind::P2wpkh,
-            };
-        }
-    }
+    let key = p2share_regtest::testutil::fill_mempool(&node, CHAINS, CHAIN_LEN, now()).unwrap();
     println!(
-        "filled the mempool with {} transactions in {:.2?} (signing + acceptance)",
+        "filled the mempool with {} transactions in {:.2?} (mining, signing, acceptance)",
         node.mempool().len(),
         started.elapsed()
     );

@@ -30,6 +30,8 @@ pub mod index;
 pub mod mempool;
 pub mod node;
 pub mod template;
+#[cfg(feature = "test-util")]
+pub mod testutil;
 
 pub use chain::{HeaderInfo, Policy, RegtestChain, RegtestError, SubmitOutcome, Tip};
 pub use index::{ChainIndex, Coin, HistoryEntry, ScriptHash, Spender, TxLocation};
