@@ -9,7 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failure is a failed test
 
-use std::net::SocketAddr;
+mod common;
+use common::start;
 
 use bdk_esplora::esplora_client::{self, BlockingClient};
 use bdk_esplora::EsploraExt;
@@ -22,26 +23,12 @@ use bdk_wallet::chain::{ChainPosition, ConfirmationBlockTime};
 use bdk_wallet::{Balance, KeychainKind, SignOptions, Wallet};
 use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
 use p2share_mainchain::Mainchain;
-use p2share_node::regtest_server::{Config, RegtestMainchain};
-use p2share_regtest::Policy;
 use p2share_testkit::{Kind, TestKey};
 use serde_json::json;
 
 const STOP_GAP: usize = 5;
 const PARALLEL_REQUESTS: usize = 2;
 const COINBASE: Amount = Amount::from_sat(50 * 100_000_000);
-
-async fn start(dir: &tempfile::TempDir) -> RegtestMainchain {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    RegtestMainchain::start(Config {
-        datadir: dir.path().to_path_buf(),
-        rpc_bind: any,
-        esplora_bind: any,
-        policy: Policy::default(),
-    })
-    .await
-    .unwrap()
-}
 
 /// Mines `n` blocks paying `script` through the JSON-RPC (cookie auth), as a miner would.
 async fn generate(rpc: &BitcoindRpc, n: u32, script: &ScriptBuf) -> Vec<BlockHash> {

@@ -3,29 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failure is a failed test
 
-use std::net::SocketAddr;
+mod common;
+use common::start;
 
 use bitcoin::{Address, Amount, Network, OutPoint, TxOut};
 use p2share_mainchain::esplora::EsploraClient;
 use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
 use p2share_mainchain::{ErrorKind, Mainchain, SubmitResult};
-use p2share_node::regtest_server::{Config, RegtestMainchain};
+use p2share_node::regtest_server::RegtestMainchain;
 use p2share_regtest::blockbuilder::{grind, BlockAssembler};
-use p2share_regtest::Policy;
 use p2share_testkit::{spend, Kind, Spendable, TestKey};
 use serde_json::{json, Value};
-
-async fn start(dir: &tempfile::TempDir) -> RegtestMainchain {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    RegtestMainchain::start(Config {
-        datadir: dir.path().to_path_buf(),
-        rpc_bind: any,
-        esplora_bind: any,
-        policy: Policy::default(),
-    })
-    .await
-    .unwrap()
-}
 
 fn rpc_client(service: &RegtestMainchain) -> BitcoindRpc {
     BitcoindRpc::new(RpcConfig::new(

@@ -81,6 +81,23 @@ impl ClientError {
     }
 }
 
+/// The HTTP client both clients use: a 10 s connect timeout; request timeouts are per call.
+pub(crate) fn http_client(url: &str) -> Result<reqwest::Client, ClientError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| {
+            ClientError::new(
+                "connect",
+                ErrorKind::Transport {
+                    url: url.to_string(),
+                    attempts: 0,
+                    message: e.to_string(),
+                },
+            )
+        })
+}
+
 /// Keeps an error body readable in logs: at most `max` characters.
 pub(crate) fn truncate(body: &str, max: usize) -> String {
     if body.chars().count() <= max {

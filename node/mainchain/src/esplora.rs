@@ -102,19 +102,7 @@ impl EsploraClient {
     /// [`ErrorKind::Transport`] if the HTTP client cannot be built.
     pub fn new(base_url: impl Into<String>) -> Result<EsploraClient, ClientError> {
         let base = base_url.into().trim_end_matches('/').to_string();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| {
-                ClientError::new(
-                    "connect",
-                    ErrorKind::Transport {
-                        url: base.clone(),
-                        attempts: 0,
-                        message: e.to_string(),
-                    },
-                )
-            })?;
+        let http = crate::error::http_client(&base)?;
         Ok(EsploraClient {
             base,
             http,

@@ -99,19 +99,7 @@ impl BitcoindRpc {
     /// # Errors
     /// [`ErrorKind::Transport`] if the HTTP client cannot be built.
     pub fn new(config: RpcConfig) -> Result<BitcoindRpc, ClientError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| {
-                ClientError::new(
-                    "connect",
-                    ErrorKind::Transport {
-                        url: config.url.clone(),
-                        attempts: 0,
-                        message: e.to_string(),
-                    },
-                )
-            })?;
+        let http = crate::error::http_client(&config.url)?;
         Ok(BitcoindRpc {
             config,
             http,
