@@ -171,6 +171,11 @@ impl ChainState {
         })
     }
 
+    /// The undo data of a share on the active chain (what connecting it changed), for storage.
+    pub fn undo_of(&self, hash: &ShareHash) -> Option<&ShareUndo> {
+        self.undo.get(hash)
+    }
+
     /// The chain parameters.
     pub fn params(&self) -> &ChainParams {
         &self.params

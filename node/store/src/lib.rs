@@ -1,0 +1,731 @@
+//! # p2share store
+//!
+//! Persistence for the p2share node: the sharechain (headers always, bodies for a recent window),
+//! the UTXO set at the tip, the undo data of connected shares, and the tip, in one SQLite file.
+//!
+//! The consensus crate is sans-IO: it yields [`ShareUndo`] values; this crate applies the same
+//! values to disk. Every [`Store::connect`] and [`Store::disconnect`] is **one SQLite
+//! transaction**, so a kill at any moment leaves the store at the last committed tip, and a
+//! restart rebuilds the in-memory UTXO set from [`Store::load_utxos`] without re-validating.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use bitcoin::consensus::encode::serialize;
+use bitcoin::hashes::Hash;
+use bitcoin::pow::Work;
+use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
+use p2share_consensus::builder::genesis_share;
+use p2share_consensus::pow::decode_compact;
+use p2share_consensus::share::write_compact_size;
+use p2share_consensus::utxo::{is_unspendable, key_outpoint, outpoint_key, Coin, ShareUndo};
+use p2share_consensus::{ChainParams, Share, ShareHash, ShareHead};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction as SqlTx};
+
+mod undo;
+pub use undo::{decode_undo, encode_undo, UNDO_VERSION};
+
+/// The schema version recorded in `meta` (matches the embedded migrations).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Why a store operation failed. Every variant names the operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite refused a statement.
+    #[error("store {op}: sqlite: {source}")]
+    Sqlite {
+        /// The operation, e.g. `"connect: insert utxo"`.
+        op: &'static str,
+        /// The SQLite error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Applying the embedded migrations failed.
+    #[error("store open: migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The file belongs to another network.
+    #[error(
+        "store {path} belongs to the network with genesis {stored}, not to network '{network}' \
+         (genesis {expected}); use that network's data directory"
+    )]
+    WrongNetwork {
+        /// The file.
+        path: PathBuf,
+        /// Genesis hash recorded in the file.
+        stored: String,
+        /// Genesis hash of the requested network.
+        expected: ShareHash,
+        /// Name of the requested network.
+        network: String,
+    },
+    /// The change does not fit the stored state (a caller bug); nothing was written.
+    #[error("store {op}: {reason}")]
+    Inconsistent {
+        /// The operation.
+        op: &'static str,
+        /// What did not fit.
+        reason: String,
+    },
+    /// Stored bytes do not decode.
+    #[error("store {op}: corrupt data: {reason}")]
+    Corrupt {
+        /// The operation.
+        op: &'static str,
+        /// What failed to decode.
+        reason: String,
+    },
+    /// Reading the file size failed.
+    #[error("store {op}: {source}")]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn sql(op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Sqlite { op, source }
+}
+
+fn corrupt(op: &'static str, reason: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        op,
+        reason: reason.to_string(),
+    }
+}
+
+fn inconsistent(op: &'static str, reason: String) -> StoreError {
+    StoreError::Inconsistent { op, reason }
+}
+
+/// The active tip as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tip {
+    /// Share id.
+    pub hash: ShareHash,
+    /// Height.
+    pub height: u32,
+}
+
+/// A share as stored: the head always, the transactions unless pruned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredShare {
+    /// Share id.
+    pub hash: ShareHash,
+    /// Height.
+    pub height: u32,
+    /// Header and Bitcoin work.
+    pub head: ShareHead,
+    /// The transactions; `None` once the body was pruned.
+    pub txs: Option<Vec<Transaction>>,
+    /// Cumulative work, when known.
+    pub chain_work: Option<Work>,
+    /// Whether the share is on the active chain.
+    pub on_active: bool,
+}
+
+impl StoredShare {
+    /// The full share, if its body is still stored.
+    pub fn share(&self) -> Option<Share> {
+        self.txs.as_ref().map(|txs| Share {
+            head: self.head.clone(),
+            txs: txs.clone(),
+        })
+    }
+}
+
+/// Row counts and file size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Stored shares (headers).
+    pub shares: u64,
+    /// Shares whose body is still stored.
+    pub bodies: u64,
+    /// Unspent outputs.
+    pub utxos: u64,
+    /// Undo records.
+    pub undo: u64,
+    /// Bytes on disk: the database file plus its write-ahead log.
+    pub file_bytes: u64,
+}
+
+/// The node's store over one SQLite file.
+///
+/// Durability: WAL journal with `synchronous=FULL`. With WAL, `NORMAL` keeps the file consistent
+/// but may lose the last committed transactions on power loss; `FULL` syncs the log at every
+/// commit, so a tip reported as stored (and perhaps relayed) survives a crash. One fsync per share
+/// is cheap at sharechain rates, so we take `FULL`.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+    maturity: u32,
+}
+
+fn hash_bytes(h: &ShareHash) -> Vec<u8> {
+    h.to_byte_array().to_vec()
+}
+
+fn hash_from(op: &'static str, b: &[u8]) -> Result<ShareHash, StoreError> {
+    let a: [u8; 32] = b
+        .try_into()
+        .map_err(|_| corrupt(op, format!("hash of {} bytes", b.len())))?;
+    Ok(ShareHash::from_byte_array(a))
+}
+
+/// The encoding of the transaction list: the share encoding after its head.
+fn body_bytes(share: &Share) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_compact_size(&mut out, share.txs.len() as u64);
+    for tx in &share.txs {
+        out.extend_from_slice(&serialize(tx));
+    }
+    out
+}
+
+fn share_work(share: &Share) -> Option<Work> {
+    decode_compact(share.head.header.bits)
+        .ok()
+        .map(|t| t.to_work())
+}
+
+fn u32_col(op: &'static str, v: i64) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| corrupt(op, format!("integer {v} out of range")))
+}
+
+impl Store {
+    /// Opens (creating if missing) the store at `path` for the network `params`, applying the
+    /// embedded migrations. A new store starts at the genesis share with the genesis allocation.
+    ///
+    /// # Errors
+    /// [`StoreError::WrongNetwork`] if the file was created for another network; SQLite and
+    /// migration errors otherwise.
+    pub async fn open(path: impl AsRef<Path>, params: &ChainParams) -> Result<Store, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let opts = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(sql("open: options"))?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        // One connection: writes are serialized anyway, and it keeps transactions simple.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .map_err(sql("open: connect"))?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let store = Store {
+            pool,
+            path,
+            maturity: params.maturity,
+        };
+        store.check_or_init(params).await?;
+        Ok(store)
+    }
+
+    async fn check_or_init(&self, params: &ChainParams) -> Result<(), StoreError> {
+        const OP: &str = "open: network check";
+        let genesis = genesis_share(params);
+        let ghash = genesis.hash();
+        let stored: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'genesis'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(sql(OP))?;
+        if let Some(stored) = stored {
+            if stored != hash_bytes(&ghash) {
+                let stored = hash_from(OP, &stored)
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|_| format!("{stored:02x?}"));
+                return Err(StoreError::WrongNetwork {
+                    path: self.path.clone(),
+                    stored,
+                    expected: ghash,
+                    network: params.name.clone(),
+                });
+            }
+            return Ok(());
+        }
+        const INIT: &str = "open: initialize";
+        let mut tx = self.pool.begin().await.map_err(sql(INIT))?;
+        for (key, value) in [
+            ("schema", SCHEMA_VERSION.to_le_bytes().to_vec()),
+            ("network", params.name.as_bytes().to_vec()),
+            ("genesis", hash_bytes(&ghash)),
+        ] {
+            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?)")
+                .bind(key)
+                .bind(value)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql(INIT))?;
+        }
+        let work = share_work(&genesis);
+        insert_share(&mut tx, &genesis, 0, work, true).await?;
+        if let Some(sb) = genesis.txs.first() {
+            let txid = sb.compute_txid();
+            for (vout, out) in sb.output.iter().enumerate() {
+                if is_unspendable(out) {
+                    continue;
+                }
+                let op = OutPoint {
+                    txid,
+                    vout: vout as u32,
+                };
+                let coin = Coin {
+                    output: out.clone(),
+                    height: 0,
+                    is_sharebase: false,
+                };
+                insert_coin(&mut tx, &op, &coin, INIT).await?;
+            }
+        }
+        sqlx::query("INSERT INTO tip (id, hash, height) VALUES (0, ?, 0)")
+            .bind(hash_bytes(&ghash))
+            .execute(&mut *tx)
+            .await
+            .map_err(sql(INIT))?;
+        tx.commit().await.map_err(sql(INIT))
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The maturity of the network (for [`p2share_consensus::utxo::UtxoSet::from_coins`]).
+    pub fn maturity(&self) -> u32 {
+        self.maturity
+    }
+
+    /// The active tip.
+    ///
+    /// # Errors
+    /// SQLite errors, or [`StoreError::Corrupt`] if the tip row is missing or malformed.
+    pub async fn tip(&self) -> Result<Tip, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(sql("tip"))?;
+        read_tip(&mut conn, "tip").await
+    }
+
+    /// Connects `share` (whose parent must be the tip) with the change `undo` the consensus
+    /// crate computed for it: stores the share if missing, applies the UTXO change, writes the
+    /// undo record and moves the tip — all in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Inconsistent`] if the share does not build on the tip or the change does not
+    /// fit the UTXO set (nothing is written); SQLite errors.
+    pub async fn connect(&self, share: &Share, undo: &ShareUndo) -> Result<(), StoreError> {
+        const OP: &str = "connect";
+        let hash = share.hash();
+        let mut tx = self.pool.begin().await.map_err(sql(OP))?;
+        let tip = read_tip(&mut tx, OP).await?;
+        let prev = share.head.header.prev_share;
+        if prev != tip.hash || undo.height != tip.height.wrapping_add(1) {
+            return Err(inconsistent(
+                OP,
+                format!(
+                    "share {hash} at height {} (parent {prev}) does not extend the tip {} at \
+                     height {}",
+                    undo.height, tip.hash, tip.height
+                ),
+            ));
+        }
+        let parent_work = read_work(&mut tx, &prev, OP).await?;
+        let work = match (parent_work, share_work(share)) {
+            (Some(p), Some(w)) => Some(p + w),
+            _ => None,
+        };
+        insert_share(&mut tx, share, undo.height, work, true).await?;
+        sqlx::query("UPDATE shares SET on_active = 1, chain_work = ?, height = ? WHERE hash = ?")
+            .bind(work.map(|w| w.to_be_bytes().to_vec()))
+            .bind(i64::from(undo.height))
+            .bind(hash_bytes(&hash))
+            .execute(&mut *tx)
+            .await
+            .map_err(sql("connect: activate share"))?;
+        for (op, _) in &undo.spent {
+            delete_coin(&mut tx, op, "connect: spend").await?;
+        }
+        for (op, coin) in &undo.created {
+            insert_coin(&mut tx, op, coin, "connect: create").await?;
+        }
+        sqlx::query("INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)")
+            .bind(hash_bytes(&hash))
+            .bind(encode_undo(undo))
+            .execute(&mut *tx)
+            .await
+            .map_err(sql("connect: write undo"))?;
+        write_tip(&mut tx, &hash, undo.height, OP).await?;
+        tx.commit().await.map_err(sql("connect: commit"))
+    }
+
+    /// Disconnects the tip `hash` with its `undo`: reverts the UTXO change, marks the share as a
+    /// side share, drops its undo record and moves the tip to its parent — in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Inconsistent`] if `hash` is not the tip or the change does not fit (nothing
+    /// is written); SQLite errors.
+    pub async fn disconnect(&self, hash: &ShareHash, undo: &ShareUndo) -> Result<(), StoreError> {
+        const OP: &str = "disconnect";
+        let mut tx = self.pool.begin().await.map_err(sql(OP))?;
+        let tip = read_tip(&mut tx, OP).await?;
+        if tip.hash != *hash || undo.height != tip.height || tip.height == 0 {
+            return Err(inconsistent(
+                OP,
+                format!(
+                    "cannot disconnect {hash} at height {}: the tip is {} at height {}",
+                    undo.height, tip.hash, tip.height
+                ),
+            ));
+        }
+        let prev: Option<Vec<u8>> = sqlx::query_scalar("SELECT prev FROM shares WHERE hash = ?")
+            .bind(hash_bytes(hash))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(sql("disconnect: read share"))?;
+        let Some(prev) = prev else {
+            return Err(corrupt(OP, format!("tip share {hash} is not stored")));
+        };
+        let prev = hash_from(OP, &prev)?;
+        for (op, _) in undo.created.iter().rev() {
+            delete_coin(&mut tx, op, "disconnect: remove created").await?;
+        }
+        for (op, coin) in undo.spent.iter().rev() {
+            insert_coin(&mut tx, op, coin, "disconnect: restore spent").await?;
+        }
+        sqlx::query("UPDATE shares SET on_active = 0 WHERE hash = ?")
+            .bind(hash_bytes(hash))
+            .execute(&mut *tx)
+            .await
+            .map_err(sql("disconnect: deactivate share"))?;
+        sqlx::query("DELETE FROM undo WHERE hash = ?")
+            .bind(hash_bytes(hash))
+            .execute(&mut *tx)
+            .await
+            .map_err(sql("disconnect: drop undo"))?;
+        write_tip(&mut tx, &prev, tip.height - 1, OP).await?;
+        tx.commit().await.map_err(sql("disconnect: commit"))
+    }
+
+    /// Stores a share that is not (yet) on the active chain; no-op if already stored.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn store_side_share(&self, share: &Share) -> Result<(), StoreError> {
+        const OP: &str = "store side share";
+        let mut tx = self.pool.begin().await.map_err(sql(OP))?;
+        let parent_work = read_work(&mut tx, &share.head.header.prev_share, OP).await?;
+        let work = match (parent_work, share_work(share)) {
+            (Some(p), Some(w)) => Some(p + w),
+            _ => None,
+        };
+        insert_share(&mut tx, share, share.head.header.height, work, false).await?;
+        tx.commit().await.map_err(sql(OP))
+    }
+
+    /// Every unspent output at the tip, sorted by canonical outpoint order — the input of
+    /// `UtxoSet::from_coins(maturity, tip.height, ..)`.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for malformed rows.
+    pub async fn load_utxos(&self) -> Result<Vec<(OutPoint, Coin)>, StoreError> {
+        const OP: &str = "load utxos";
+        let rows = sqlx::query(
+            "SELECT outpoint, value, script, height, is_sharebase FROM utxos ORDER BY outpoint",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let key: Vec<u8> = row.try_get(0).map_err(sql(OP))?;
+            let key: [u8; 36] = key
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt(OP, format!("outpoint key of {} bytes", key.len())))?;
+            let value: i64 = row.try_get(1).map_err(sql(OP))?;
+            let value = u64::try_from(value).map_err(|_| corrupt(OP, "negative value"))?;
+            let script: Vec<u8> = row.try_get(2).map_err(sql(OP))?;
+            let height = u32_col(OP, row.try_get(3).map_err(sql(OP))?)?;
+            let is_sharebase: bool = row.try_get(4).map_err(sql(OP))?;
+            out.push((
+                key_outpoint(&key),
+                Coin {
+                    output: TxOut {
+                        value: Amount::from_sat(value),
+                        script_pubkey: ScriptBuf::from_bytes(script),
+                    },
+                    height,
+                    is_sharebase,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// A stored share by id.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for undecodable rows.
+    pub async fn share(&self, hash: &ShareHash) -> Result<Option<StoredShare>, StoreError> {
+        let row = sqlx::query(
+            "SELECT hash, height, head, body, chain_work, on_active FROM shares WHERE hash = ?",
+        )
+        .bind(hash_bytes(hash))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(sql("share"))?;
+        row.map(|r| stored_share(&r, "share")).transpose()
+    }
+
+    /// The active share at `height`.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for undecodable rows.
+    pub async fn share_at(&self, height: u32) -> Result<Option<StoredShare>, StoreError> {
+        let row = sqlx::query(
+            "SELECT hash, height, head, body, chain_work, on_active FROM shares \
+             WHERE height = ? AND on_active = 1",
+        )
+        .bind(i64::from(height))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(sql("share at height"))?;
+        row.map(|r| stored_share(&r, "share at height")).transpose()
+    }
+
+    /// The undo record of a connected share.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for an undecodable record.
+    pub async fn undo(&self, hash: &ShareHash) -> Result<Option<ShareUndo>, StoreError> {
+        let data: Option<Vec<u8>> = sqlx::query_scalar("SELECT data FROM undo WHERE hash = ?")
+            .bind(hash_bytes(hash))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(sql("undo"))?;
+        data.map(|d| decode_undo(&d).map_err(|e| corrupt("undo", e)))
+            .transpose()
+    }
+
+    /// Drops the bodies of shares (active or side) more than `keep_depth` below the tip; headers,
+    /// the UTXO set and undo records are kept. Returns the number of bodies dropped.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub async fn prune_bodies(&self, keep_depth: u32) -> Result<u64, StoreError> {
+        const OP: &str = "prune bodies";
+        let mut tx = self.pool.begin().await.map_err(sql(OP))?;
+        let tip = read_tip(&mut tx, OP).await?;
+        let Some(below) = tip.height.checked_sub(keep_depth) else {
+            return Ok(0);
+        };
+        let done =
+            sqlx::query("UPDATE shares SET body = NULL WHERE height < ? AND body IS NOT NULL")
+                .bind(i64::from(below))
+                .execute(&mut *tx)
+                .await
+                .map_err(sql(OP))?;
+        tx.commit().await.map_err(sql(OP))?;
+        Ok(done.rows_affected())
+    }
+
+    /// Row counts and bytes on disk.
+    ///
+    /// # Errors
+    /// SQLite or I/O errors.
+    pub async fn stats(&self) -> Result<StoreStats, StoreError> {
+        const OP: &str = "stats";
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM shares), \
+                    (SELECT COUNT(*) FROM shares WHERE body IS NOT NULL), \
+                    (SELECT COUNT(*) FROM utxos), (SELECT COUNT(*) FROM undo)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        let count = |i: usize| -> Result<u64, StoreError> {
+            let v: i64 = row.try_get(i).map_err(sql(OP))?;
+            Ok(u64::try_from(v).unwrap_or(0))
+        };
+        let mut file_bytes = 0;
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        for p in [self.path.clone(), PathBuf::from(wal)] {
+            match tokio::fs::metadata(&p).await {
+                Ok(m) => file_bytes += m.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(StoreError::Io { op: OP, source }),
+            }
+        }
+        Ok(StoreStats {
+            shares: count(0)?,
+            bodies: count(1)?,
+            utxos: count(2)?,
+            undo: count(3)?,
+            file_bytes,
+        })
+    }
+
+    /// Closes the pool, checkpointing the write-ahead log.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+fn stored_share(
+    row: &sqlx::sqlite::SqliteRow,
+    op: &'static str,
+) -> Result<StoredShare, StoreError> {
+    let hash: Vec<u8> = row.try_get(0).map_err(sql(op))?;
+    let hash = hash_from(op, &hash)?;
+    let height = u32_col(op, row.try_get(1).map_err(sql(op))?)?;
+    let head: Vec<u8> = row.try_get(2).map_err(sql(op))?;
+    let body: Option<Vec<u8>> = row.try_get(3).map_err(sql(op))?;
+    let work: Option<Vec<u8>> = row.try_get(4).map_err(sql(op))?;
+    let on_active: bool = row.try_get(5).map_err(sql(op))?;
+    let head_decoded = ShareHead::decode(&head).map_err(|e| corrupt(op, e))?;
+    let txs = match body {
+        Some(body) => {
+            let mut full = head;
+            full.extend_from_slice(&body);
+            Some(Share::decode(&full).map_err(|e| corrupt(op, e))?.txs)
+        }
+        None => None,
+    };
+    let chain_work = match work {
+        Some(w) => {
+            let a: [u8; 32] = w
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt(op, format!("chain work of {} bytes", w.len())))?;
+            Some(Work::from_be_bytes(a))
+        }
+        None => None,
+    };
+    Ok(StoredShare {
+        hash,
+        height,
+        head: head_decoded,
+        txs,
+        chain_work,
+        on_active,
+    })
+}
+
+async fn read_tip(conn: &mut sqlx::SqliteConnection, op: &'static str) -> Result<Tip, StoreError> {
+    let row = sqlx::query("SELECT hash, height FROM tip WHERE id = 0")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(sql(op))?;
+    let Some(row) = row else {
+        return Err(corrupt(op, "no tip row"));
+    };
+    let hash: Vec<u8> = row.try_get(0).map_err(sql(op))?;
+    let height: i64 = row.try_get(1).map_err(sql(op))?;
+    Ok(Tip {
+        hash: hash_from(op, &hash)?,
+        height: u32_col(op, height)?,
+    })
+}
+
+async fn write_tip(
+    tx: &mut SqlTx<'_, Sqlite>,
+    hash: &ShareHash,
+    height: u32,
+    op: &'static str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tip SET hash = ?, height = ? WHERE id = 0")
+        .bind(hash_bytes(hash))
+        .bind(i64::from(height))
+        .execute(&mut **tx)
+        .await
+        .map_err(sql(op))?;
+    Ok(())
+}
+
+async fn read_work(
+    tx: &mut SqlTx<'_, Sqlite>,
+    hash: &ShareHash,
+    op: &'static str,
+) -> Result<Option<Work>, StoreError> {
+    let w: Option<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT chain_work FROM shares WHERE hash = ?")
+            .bind(hash_bytes(hash))
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(sql(op))?;
+    Ok(w.flatten()
+        .and_then(|w| <[u8; 32]>::try_from(w.as_slice()).ok())
+        .map(Work::from_be_bytes))
+}
+
+async fn insert_share(
+    tx: &mut SqlTx<'_, Sqlite>,
+    share: &Share,
+    height: u32,
+    work: Option<Work>,
+    on_active: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO shares (hash, height, prev, head, body, chain_work, on_active) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(hash_bytes(&share.hash()))
+    .bind(i64::from(height))
+    .bind(hash_bytes(&share.head.header.prev_share))
+    .bind(share.head.encode())
+    .bind(body_bytes(share))
+    .bind(work.map(|w| w.to_be_bytes().to_vec()))
+    .bind(on_active)
+    .execute(&mut **tx)
+    .await
+    .map_err(sql("insert share"))?;
+    Ok(())
+}
+
+async fn insert_coin(
+    tx: &mut SqlTx<'_, Sqlite>,
+    op: &OutPoint,
+    coin: &Coin,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    let value = i64::try_from(coin.output.value.to_sat())
+        .map_err(|_| inconsistent(what, format!("value of {op} above i64")))?;
+    sqlx::query(
+        "INSERT INTO utxos (outpoint, value, script, height, is_sharebase) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(outpoint_key(op).to_vec())
+    .bind(value)
+    .bind(coin.output.script_pubkey.as_bytes())
+    .bind(i64::from(coin.height))
+    .bind(coin.is_sharebase)
+    .execute(&mut **tx)
+    .await
+    .map_err(sql(what))?;
+    Ok(())
+}
+
+async fn delete_coin(
+    tx: &mut SqlTx<'_, Sqlite>,
+    op: &OutPoint,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    let done = sqlx::query("DELETE FROM utxos WHERE outpoint = ?")
+        .bind(outpoint_key(op).to_vec())
+        .execute(&mut **tx)
+        .await
+        .map_err(sql(what))?;
+    if done.rows_affected() != 1 {
+        return Err(inconsistent(what, format!("coin {op} is not in the set")));
+    }
+    Ok(())
+}

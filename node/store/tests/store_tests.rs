@@ -1,0 +1,278 @@
+//! Scenario tests of the SQLite store over real files, with shares mined by the test kit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failure is a failed test
+
+use bitcoin::hashes::Hash;
+use bitcoin::{Amount, OutPoint, TxOut};
+use p2share_consensus::params::ChainParams;
+use p2share_consensus::utxo::{ShareUndo, UtxoSet};
+use p2share_consensus::{Share, ShareHash};
+use p2share_store::{decode_undo, encode_undo, Store, StoreError};
+use p2share_testkit::{
+    genesis_spendables, spend, test_params, Kind, Spendable, TestChain, TestKey,
+};
+
+const ALLOC: &[(u64, u64)] = &[(100_000_000, 1), (300_000_000, 2), (600_000_000, 3)];
+
+fn miner() -> bitcoin::ScriptBuf {
+    TestKey::from_seed(99).script(Kind::P2wpkh)
+}
+
+/// Mines `n` shares (the first two carry spends) and returns each share with its undo.
+fn mine(t: &mut TestChain, n: usize) -> Vec<(Share, ShareUndo)> {
+    let coins = genesis_spendables(&t.chain, ALLOC);
+    let taproot = TestKey::from_seed(7);
+    let tx1 = spend(
+        &coins[..2],
+        vec![TxOut {
+            value: Amount::from_sat(399_990_000),
+            script_pubkey: taproot.script(Kind::P2tr),
+        }],
+    );
+    let tr = Spendable {
+        outpoint: OutPoint {
+            txid: tx1.compute_txid(),
+            vout: 0,
+        },
+        output: tx1.output[0].clone(),
+        key: taproot,
+        kind: Kind::P2tr,
+    };
+    let tx2 = spend(
+        &[tr],
+        vec![TxOut {
+            value: Amount::from_sat(399_980_000),
+            script_pubkey: miner(),
+        }],
+    );
+    let mut txs = vec![vec![tx1], vec![tx2]].into_iter();
+    (0..n)
+        .map(|_| {
+            let (share, _) = t.mine(&miner(), txs.next().unwrap_or_default()).unwrap();
+            let undo = t.chain.undo_of(&share.hash()).unwrap().clone();
+            (share, undo)
+        })
+        .collect()
+}
+
+async fn connect_all(store: &Store, shares: &[(Share, ShareUndo)]) {
+    for (share, undo) in shares {
+        store.connect(share, undo).await.unwrap();
+    }
+}
+
+async fn rebuilt(store: &Store) -> UtxoSet {
+    let tip = store.tip().await.unwrap();
+    UtxoSet::from_coins(
+        store.maturity(),
+        tip.height,
+        store.load_utxos().await.unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn connected_shares_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params.clone()).unwrap();
+    let shares = mine(&mut t, 8);
+    {
+        let store = Store::open(&path, &params).await.unwrap();
+        assert_eq!(store.tip().await.unwrap().hash, t.chain.genesis_hash());
+        connect_all(&store, &shares).await;
+        store.close().await;
+    }
+    let store = Store::open(&path, &params).await.unwrap();
+    let tip = store.tip().await.unwrap();
+    assert_eq!(tip.hash, t.chain.tip_hash());
+    assert_eq!(tip.height, 8);
+    assert_eq!(rebuilt(&store).await.snapshot(), t.chain.utxo().snapshot());
+    let at3 = store.share_at(3).await.unwrap().unwrap();
+    assert_eq!(at3.share().as_ref(), t.chain.share_at(3));
+    assert!(at3.on_active);
+    let tip_share = store.share(&tip.hash).await.unwrap().unwrap();
+    assert_eq!(tip_share.chain_work, Some(t.chain.tip_work()));
+    for (share, undo) in &shares {
+        assert_eq!(
+            store.undo(&share.hash()).await.unwrap().as_ref(),
+            Some(undo)
+        );
+    }
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.shares, 9);
+    assert_eq!(stats.undo, 8);
+    assert_eq!(stats.utxos as usize, t.chain.utxo().len());
+    assert!(stats.file_bytes > 0);
+}
+
+#[tokio::test]
+async fn disconnect_restores_the_previous_utxo_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params.clone()).unwrap();
+    let store = Store::open(&path, &params).await.unwrap();
+    let shares = mine(&mut t, 3);
+    connect_all(&store, &shares[..2]).await;
+    assert!(
+        dir.path().join("chain.sqlite-wal").exists(),
+        "WAL journal mode"
+    );
+    let before = rebuilt(&store).await.snapshot();
+    let tip_before = store.tip().await.unwrap();
+    let (last, last_undo) = &shares[2];
+    store.connect(last, last_undo).await.unwrap();
+    // Disconnecting a share that is not the tip is refused.
+    let err = store.disconnect(&shares[0].0.hash(), &shares[0].1).await;
+    assert!(
+        matches!(err, Err(StoreError::Inconsistent { .. })),
+        "{err:?}"
+    );
+    store.disconnect(&last.hash(), last_undo).await.unwrap();
+    assert_eq!(store.tip().await.unwrap(), tip_before);
+    assert_eq!(rebuilt(&store).await.snapshot(), before);
+    // The share stays stored as a side share, its undo record is gone.
+    let stored = store.share(&last.hash()).await.unwrap().unwrap();
+    assert!(!stored.on_active);
+    assert!(store.share_at(3).await.unwrap().is_none());
+    assert!(store.undo(&last.hash()).await.unwrap().is_none());
+    // And it can be connected again.
+    store.connect(last, last_undo).await.unwrap();
+    assert_eq!(store.tip().await.unwrap().hash, last.hash());
+}
+
+#[tokio::test]
+async fn another_network_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let store = Store::open(&path, &test_params(2, ALLOC)).await.unwrap();
+    store.close().await;
+    match Store::open(&path, &ChainParams::regtest()).await {
+        Err(e @ StoreError::WrongNetwork { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("regtest"), "{msg}");
+            assert!(msg.contains("belongs to the network with genesis"), "{msg}");
+        }
+        other => panic!("expected WrongNetwork, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn pruning_drops_old_bodies_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params.clone()).unwrap();
+    let store = Store::open(&path, &params).await.unwrap();
+    let shares = mine(&mut t, 10);
+    connect_all(&store, &shares).await;
+    let utxos_before = store.load_utxos().await.unwrap();
+    // Keep the bodies of heights 6..=10: drop genesis and 1..=5.
+    assert_eq!(store.prune_bodies(4).await.unwrap(), 6);
+    assert_eq!(store.prune_bodies(4).await.unwrap(), 0, "idempotent");
+    for h in 0..=10u32 {
+        let s = store.share_at(h).await.unwrap().unwrap();
+        assert_eq!(
+            &s.head,
+            &t.chain.head_at(h).unwrap().clone(),
+            "header kept at {h}"
+        );
+        assert_eq!(s.txs.is_some(), h >= 6, "body at {h}");
+    }
+    for (share, undo) in &shares {
+        assert_eq!(
+            store.undo(&share.hash()).await.unwrap().as_ref(),
+            Some(undo)
+        );
+    }
+    assert_eq!(store.load_utxos().await.unwrap(), utxos_before);
+    assert_eq!(store.tip().await.unwrap().hash, t.chain.tip_hash());
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.shares, stats.bodies), (11, 5));
+}
+
+#[tokio::test]
+async fn a_failing_connect_leaves_the_store_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params.clone()).unwrap();
+    let store = Store::open(&path, &params).await.unwrap();
+    let shares = mine(&mut t, 2);
+    connect_all(&store, &shares[..1]).await;
+    let utxos = store.load_utxos().await.unwrap();
+    let tip = store.tip().await.unwrap();
+    let stats = store.stats().await.unwrap();
+    let (share, undo) = &shares[1];
+    // Inject an outpoint that already exists after the real spends and creations: the insert
+    // fails midway, after rows were already written inside the transaction.
+    let mut bad = undo.clone();
+    bad.created.push(utxos[0].clone());
+    let err = store.connect(share, &bad).await;
+    assert!(matches!(err, Err(StoreError::Sqlite { .. })), "{err:?}");
+    assert!(err.unwrap_err().to_string().contains("connect: create"));
+    // A spend of a missing coin fails too.
+    let mut missing = undo.clone();
+    missing.spent.push((
+        OutPoint {
+            txid: bitcoin::Txid::all_zeros(),
+            vout: 7,
+        },
+        utxos[0].1.clone(),
+    ));
+    let err = store.connect(share, &missing).await;
+    assert!(
+        matches!(err, Err(StoreError::Inconsistent { .. })),
+        "{err:?}"
+    );
+    assert_eq!(store.load_utxos().await.unwrap(), utxos);
+    assert_eq!(store.tip().await.unwrap(), tip);
+    assert_eq!(store.stats().await.unwrap().shares, stats.shares);
+    assert!(store.share(&share.hash()).await.unwrap().is_none());
+    assert!(store.undo(&share.hash()).await.unwrap().is_none());
+    // The real change still applies.
+    store.connect(share, undo).await.unwrap();
+    assert_eq!(rebuilt(&store).await.snapshot(), t.chain.utxo().snapshot());
+}
+
+#[tokio::test]
+async fn side_shares_are_stored_off_the_active_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params.clone()).unwrap();
+    let store = Store::open(dir.path().join("c.sqlite"), &params)
+        .await
+        .unwrap();
+    let side = t.make_share(&miner(), vec![]).unwrap();
+    store.store_side_share(&side).await.unwrap();
+    store.store_side_share(&side).await.unwrap();
+    let s = store.share(&side.hash()).await.unwrap().unwrap();
+    assert!(!s.on_active);
+    assert_eq!(s.share(), Some(side));
+    assert!(s.chain_work.is_some(), "parent (genesis) work is known");
+    assert_eq!(store.tip().await.unwrap().height, 0);
+    assert!(store
+        .share(&ShareHash::from_byte_array([7; 32]))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn undo_encoding_round_trips_and_is_strict() {
+    let mut t = TestChain::new(test_params(2, ALLOC)).unwrap();
+    for (_, undo) in mine(&mut t, 3) {
+        let bytes = encode_undo(&undo);
+        assert_eq!(bytes[0], p2share_store::UNDO_VERSION);
+        assert_eq!(decode_undo(&bytes).unwrap(), undo);
+        assert!(decode_undo(&bytes[..bytes.len() - 1]).is_err());
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(decode_undo(&long).is_err());
+        let mut v2 = bytes;
+        v2[0] = 2;
+        assert!(decode_undo(&v2).unwrap_err().contains("version"));
+    }
+}
