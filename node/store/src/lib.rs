@@ -4,8 +4,8 @@
 //! the UTXO set at the tip, the undo data of connected shares, and the tip, in one SQLite file.
 //!
 //! The consensus crate is sans-IO: it yields [`ShareUndo`] values; this crate applies the same
-//! values to disk. Every [`Store::connect`] and [`Store::disconnect`] is **one SQLite
-//! transaction**, so a kill at any moment leaves the store at the last committed tip, and a
+//! values to disk. Every [`Store::connect`], [`Store::disconnect`] and [`Store::reorg`] is **one
+//! SQLite transaction**, so a kill at any moment leaves the store at the last committed tip, and a
 //! restart rebuilds the in-memory UTXO set from [`Store::load_utxos`] without re-validating.
 
 use std::path::{Path, PathBuf};
@@ -323,47 +323,8 @@ impl Store {
     /// [`StoreError::Inconsistent`] if the share does not build on the tip or the change does not
     /// fit the UTXO set (nothing is written); SQLite errors.
     pub async fn connect(&self, share: &Share, undo: &ShareUndo) -> Result<(), StoreError> {
-        const OP: &str = "connect";
-        let hash = share.hash();
-        let mut tx = self.pool.begin().await.map_err(sql(OP))?;
-        let tip = read_tip(&mut tx, OP).await?;
-        let prev = share.head.header.prev_share;
-        if prev != tip.hash || undo.height != tip.height.wrapping_add(1) {
-            return Err(inconsistent(
-                OP,
-                format!(
-                    "share {hash} at height {} (parent {prev}) does not extend the tip {} at \
-                     height {}",
-                    undo.height, tip.hash, tip.height
-                ),
-            ));
-        }
-        let parent_work = read_work(&mut tx, &prev, OP).await?;
-        let work = match (parent_work, share_work(share)) {
-            (Some(p), Some(w)) => Some(p + w),
-            _ => None,
-        };
-        insert_share(&mut tx, share, undo.height, work, true).await?;
-        sqlx::query("UPDATE shares SET on_active = 1, chain_work = ?, height = ? WHERE hash = ?")
-            .bind(work.map(|w| w.to_be_bytes().to_vec()))
-            .bind(i64::from(undo.height))
-            .bind(hash_bytes(&hash))
-            .execute(&mut *tx)
-            .await
-            .map_err(sql("connect: activate share"))?;
-        for (op, _) in &undo.spent {
-            delete_coin(&mut tx, op, "connect: spend").await?;
-        }
-        for (op, coin) in &undo.created {
-            insert_coin(&mut tx, op, coin, "connect: create").await?;
-        }
-        sqlx::query("INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)")
-            .bind(hash_bytes(&hash))
-            .bind(encode_undo(undo))
-            .execute(&mut *tx)
-            .await
-            .map_err(sql("connect: write undo"))?;
-        write_tip(&mut tx, &hash, undo.height, OP).await?;
+        let mut tx = self.pool.begin().await.map_err(sql("connect"))?;
+        connect_in(&mut tx, share, undo).await?;
         tx.commit().await.map_err(sql("connect: commit"))
     }
 
@@ -374,45 +335,32 @@ impl Store {
     /// [`StoreError::Inconsistent`] if `hash` is not the tip or the change does not fit (nothing
     /// is written); SQLite errors.
     pub async fn disconnect(&self, hash: &ShareHash, undo: &ShareUndo) -> Result<(), StoreError> {
-        const OP: &str = "disconnect";
-        let mut tx = self.pool.begin().await.map_err(sql(OP))?;
-        let tip = read_tip(&mut tx, OP).await?;
-        if tip.hash != *hash || undo.height != tip.height || tip.height == 0 {
-            return Err(inconsistent(
-                OP,
-                format!(
-                    "cannot disconnect {hash} at height {}: the tip is {} at height {}",
-                    undo.height, tip.hash, tip.height
-                ),
-            ));
-        }
-        let prev: Option<Vec<u8>> = sqlx::query_scalar("SELECT prev FROM shares WHERE hash = ?")
-            .bind(hash_bytes(hash))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(sql("disconnect: read share"))?;
-        let Some(prev) = prev else {
-            return Err(corrupt(OP, format!("tip share {hash} is not stored")));
-        };
-        let prev = hash_from(OP, &prev)?;
-        for (op, _) in undo.created.iter().rev() {
-            delete_coin(&mut tx, op, "disconnect: remove created").await?;
-        }
-        for (op, coin) in undo.spent.iter().rev() {
-            insert_coin(&mut tx, op, coin, "disconnect: restore spent").await?;
-        }
-        sqlx::query("UPDATE shares SET on_active = 0 WHERE hash = ?")
-            .bind(hash_bytes(hash))
-            .execute(&mut *tx)
-            .await
-            .map_err(sql("disconnect: deactivate share"))?;
-        sqlx::query("DELETE FROM undo WHERE hash = ?")
-            .bind(hash_bytes(hash))
-            .execute(&mut *tx)
-            .await
-            .map_err(sql("disconnect: drop undo"))?;
-        write_tip(&mut tx, &prev, tip.height - 1, OP).await?;
+        let mut tx = self.pool.begin().await.map_err(sql("disconnect"))?;
+        disconnect_in(&mut tx, hash, undo).await?;
         tx.commit().await.map_err(sql("disconnect: commit"))
+    }
+
+    /// Applies a whole reorganization in **one transaction**: disconnects the shares of
+    /// `disconnect` (tip first, each with its undo), then connects the shares of `connect` (fork
+    /// point first, each with the undo the consensus crate computed). Each step is checked as in
+    /// [`Store::disconnect`] and [`Store::connect`]; if any step fails, nothing is written and the
+    /// store stays at the old tip.
+    ///
+    /// # Errors
+    /// [`StoreError::Inconsistent`] if a step does not fit the stored state; SQLite errors.
+    pub async fn reorg(
+        &self,
+        disconnect: &[(ShareHash, ShareUndo)],
+        connect: &[(Share, ShareUndo)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(sql("reorg"))?;
+        for (hash, undo) in disconnect {
+            disconnect_in(&mut tx, hash, undo).await?;
+        }
+        for (share, undo) in connect {
+            connect_in(&mut tx, share, undo).await?;
+        }
+        tx.commit().await.map_err(sql("reorg: commit"))
     }
 
     /// Stores a share that is not (yet) on the active chain; no-op if already stored.
@@ -579,6 +527,99 @@ impl Store {
     pub async fn close(self) {
         self.pool.close().await;
     }
+}
+
+/// Connects `share` on the tip inside `tx` (see [`Store::connect`]).
+async fn connect_in(
+    tx: &mut SqlTx<'_, Sqlite>,
+    share: &Share,
+    undo: &ShareUndo,
+) -> Result<(), StoreError> {
+    const OP: &str = "connect";
+    let hash = share.hash();
+    let tip = read_tip(tx, OP).await?;
+    let prev = share.head.header.prev_share;
+    if prev != tip.hash || undo.height != tip.height.wrapping_add(1) {
+        return Err(inconsistent(
+            OP,
+            format!(
+                "share {hash} at height {} (parent {prev}) does not extend the tip {} at \
+                 height {}",
+                undo.height, tip.hash, tip.height
+            ),
+        ));
+    }
+    let parent_work = read_work(tx, &prev, OP).await?;
+    let work = match (parent_work, share_work(share)) {
+        (Some(p), Some(w)) => Some(p + w),
+        _ => None,
+    };
+    insert_share(tx, share, undo.height, work, true).await?;
+    sqlx::query("UPDATE shares SET on_active = 1, chain_work = ?, height = ? WHERE hash = ?")
+        .bind(work.map(|w| w.to_be_bytes().to_vec()))
+        .bind(i64::from(undo.height))
+        .bind(hash_bytes(&hash))
+        .execute(&mut **tx)
+        .await
+        .map_err(sql("connect: activate share"))?;
+    for (op, _) in &undo.spent {
+        delete_coin(tx, op, "connect: spend").await?;
+    }
+    for (op, coin) in &undo.created {
+        insert_coin(tx, op, coin, "connect: create").await?;
+    }
+    sqlx::query("INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)")
+        .bind(hash_bytes(&hash))
+        .bind(encode_undo(undo))
+        .execute(&mut **tx)
+        .await
+        .map_err(sql("connect: write undo"))?;
+    write_tip(tx, &hash, undo.height, OP).await
+}
+
+/// Disconnects the tip `hash` inside `tx` (see [`Store::disconnect`]).
+async fn disconnect_in(
+    tx: &mut SqlTx<'_, Sqlite>,
+    hash: &ShareHash,
+    undo: &ShareUndo,
+) -> Result<(), StoreError> {
+    const OP: &str = "disconnect";
+    let tip = read_tip(tx, OP).await?;
+    if tip.hash != *hash || undo.height != tip.height || tip.height == 0 {
+        return Err(inconsistent(
+            OP,
+            format!(
+                "cannot disconnect {hash} at height {}: the tip is {} at height {}",
+                undo.height, tip.hash, tip.height
+            ),
+        ));
+    }
+    let prev: Option<Vec<u8>> = sqlx::query_scalar("SELECT prev FROM shares WHERE hash = ?")
+        .bind(hash_bytes(hash))
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(sql("disconnect: read share"))?;
+    let Some(prev) = prev else {
+        return Err(corrupt(OP, format!("tip share {hash} is not stored")));
+    };
+    let prev = hash_from(OP, &prev)?;
+    for (op, _) in undo.created.iter().rev() {
+        delete_coin(tx, op, "disconnect: remove created").await?;
+    }
+    for (op, coin) in undo.spent.iter().rev() {
+        insert_coin(tx, op, coin, "disconnect: restore spent").await?;
+    }
+    sqlx::query("UPDATE shares SET on_active = 0 WHERE hash = ?")
+        .bind(hash_bytes(hash))
+        .execute(&mut **tx)
+        .await
+        .map_err(sql("disconnect: deactivate share"))?;
+    sqlx::query("DELETE FROM undo WHERE hash = ?")
+        .bind(hash_bytes(hash))
+        .execute(&mut **tx)
+        .await
+        .map_err(sql("disconnect: drop undo"))?;
+    write_tip(tx, &prev, tip.height - 1, OP).await
 }
 
 fn stored_share(

@@ -276,3 +276,106 @@ fn undo_encoding_round_trips_and_is_strict() {
         assert!(decode_undo(&v2).unwrap_err().contains("version"));
     }
 }
+
+/// Two branches from genesis that spend the same genesis coins: `a` with 3 shares, `b` with 4.
+/// Shares with their undo, fork point first.
+type Branch = Vec<(Share, ShareUndo)>;
+
+fn two_branches(params: &ChainParams) -> (Branch, Branch) {
+    let mut ta = TestChain::new(params.clone()).unwrap();
+    let mut tb = ta.clone();
+    tb.nonce_space += 1_000;
+    let a = mine(&mut ta, 3);
+    let b = mine(&mut tb, 4);
+    assert_ne!(a[0].0.hash(), b[0].0.hash());
+    (a, b)
+}
+
+fn disconnects(branch: &[(Share, ShareUndo)]) -> Vec<(ShareHash, ShareUndo)> {
+    branch
+        .iter()
+        .rev()
+        .map(|(s, u)| (s.hash(), u.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reorg_leaves_the_state_of_the_winning_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = test_params(2, ALLOC);
+    let (a, b) = two_branches(&params);
+    let store = Store::open(dir.path().join("r.sqlite"), &params)
+        .await
+        .unwrap();
+    connect_all(&store, &a).await;
+    store.reorg(&disconnects(&a), &b).await.unwrap();
+    let direct = Store::open(dir.path().join("d.sqlite"), &params)
+        .await
+        .unwrap();
+    connect_all(&direct, &b).await;
+    let tip = store.tip().await.unwrap();
+    assert_eq!(tip, direct.tip().await.unwrap());
+    assert_eq!(tip.hash, b[3].0.hash());
+    assert_eq!(
+        store.load_utxos().await.unwrap(),
+        direct.load_utxos().await.unwrap()
+    );
+    for (share, _) in &a {
+        assert!(!store.share(&share.hash()).await.unwrap().unwrap().on_active);
+        assert!(store.undo(&share.hash()).await.unwrap().is_none());
+    }
+    for (h, (share, undo)) in (1u32..).zip(&b) {
+        assert_eq!(store.share_at(h).await.unwrap().unwrap().hash, share.hash());
+        assert_eq!(
+            store.undo(&share.hash()).await.unwrap().as_ref(),
+            Some(undo)
+        );
+    }
+    // And back again, still in one transaction.
+    store.reorg(&disconnects(&b), &a).await.unwrap();
+    assert_eq!(store.tip().await.unwrap().hash, a[2].0.hash());
+    assert_eq!(store.share_at(4).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_reorg_whose_last_connect_fails_leaves_the_old_tip() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = test_params(2, ALLOC);
+    let (a, mut b) = two_branches(&params);
+    let store = Store::open(dir.path().join("r.sqlite"), &params)
+        .await
+        .unwrap();
+    connect_all(&store, &a).await;
+    let utxos = store.load_utxos().await.unwrap();
+    let tip = store.tip().await.unwrap();
+    let stats = store.stats().await.unwrap();
+    let last = b.len() - 1;
+    let coin = utxos[0].1.clone();
+    b[last].1.spent.push((
+        OutPoint {
+            txid: bitcoin::Txid::all_zeros(),
+            vout: 7,
+        },
+        coin,
+    ));
+    let err = store.reorg(&disconnects(&a), &b).await;
+    assert!(
+        matches!(err, Err(StoreError::Inconsistent { .. })),
+        "{err:?}"
+    );
+    assert_eq!(store.tip().await.unwrap(), tip);
+    assert_eq!(store.load_utxos().await.unwrap(), utxos);
+    assert_eq!(store.stats().await.unwrap().shares, stats.shares);
+    assert_eq!(store.stats().await.unwrap().undo, stats.undo);
+    for (h, (share, undo)) in (1u32..).zip(&a) {
+        assert_eq!(store.share_at(h).await.unwrap().unwrap().hash, share.hash());
+        assert_eq!(
+            store.undo(&share.hash()).await.unwrap().as_ref(),
+            Some(undo)
+        );
+    }
+    for (share, _) in &b {
+        assert!(store.share(&share.hash()).await.unwrap().is_none());
+    }
+    assert_eq!(rebuilt(&store).await.height(), 3);
+}
