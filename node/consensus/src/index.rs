@@ -911,7 +911,9 @@ mod tests {
         prop_assert_eq!(idx.select(u64::MAX), None);
         let mut s = seed;
         for _ in 0..8 {
-            let q = splitmix(&mut s) % (total + 1);
+            // `total` may be u64::MAX itself (the index's limit): then every q is in range.
+            let r = splitmix(&mut s);
+            let q = total.checked_add(1).map_or(r, |m| r % m);
             prop_assert_eq!(idx.select(q), model_select(model, q));
         }
         Ok(())
