@@ -24,12 +24,7 @@ fn now() -> u64 {
 fn coinbase_coin(node: &RegtestNode, height: u32, key: &TestKey) -> Spendable {
     let hash = node.chain().block_hash(height).unwrap();
     let cb = node.chain().block(&hash).unwrap().txdata[0].clone();
-    Spendable {
-        outpoint: OutPoint::new(cb.compute_txid(), 0),
-        output: cb.output[0].clone(),
-        key: key.clone(),
-        kind: Kind::P2wpkh,
-    }
+    Spendable::output_of(&cb, 0, key, Kind::P2wpkh).unwrap()
 }
 
 /// 1,000 blocks: 100 to mature, then 900 each spending one matured coinbase.

@@ -159,6 +159,22 @@ impl SplitMix64 {
     }
 }
 
+impl Spendable {
+    /// Output `vout` of `tx`, controlled by `key` as `kind`; `None` if `tx` has no such output.
+    pub fn output_of(tx: &Transaction, vout: u32, key: &TestKey, kind: Kind) -> Option<Spendable> {
+        let output = tx.output.get(usize::try_from(vout).ok()?)?.clone();
+        Some(Spendable {
+            outpoint: OutPoint {
+                txid: tx.compute_txid(),
+                vout,
+            },
+            output,
+            key: key.clone(),
+            kind,
+        })
+    }
+}
+
 /// Builds and signs a version-2 transaction spending `inputs` to `outputs` (RBF sequences, no
 /// locktime).
 pub fn spend(inputs: &[Spendable], outputs: Vec<TxOut>) -> Transaction {

@@ -122,12 +122,7 @@ impl Harness {
     /// The coinbase output of `block` as something the key can spend.
     pub fn coinbase_spendable(&self, block: &Block) -> Spendable {
         let cb = &block.txdata[0];
-        Spendable {
-            outpoint: OutPoint::new(cb.compute_txid(), 0),
-            output: cb.output[0].clone(),
-            key: self.key.clone(),
-            kind: Kind::P2wpkh,
-        }
+        Spendable::output_of(cb, 0, &self.key, Kind::P2wpkh).unwrap()
     }
 
     /// Mines 101 blocks; the first one's coinbase is then mature. Returns it as spendable.

@@ -5,7 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bitcoin::{Amount, BlockHash, OutPoint, Transaction, TxOut};
+use bitcoin::{Amount, BlockHash, Transaction, TxOut};
 use p2share_regtest::{MempoolConfig, MempoolReject, Policy, RegtestNode};
 use p2share_testkit::{spend, Kind, Spendable, TestKey};
 
@@ -50,12 +50,7 @@ impl NodeHarness {
     pub fn coinbase_coin(&self, hash: &BlockHash) -> Spendable {
         let block = self.node.chain().block(hash).unwrap();
         let cb = &block.txdata[0];
-        Spendable {
-            outpoint: OutPoint::new(cb.compute_txid(), 0),
-            output: cb.output[0].clone(),
-            key: self.key.clone(),
-            kind: Kind::P2wpkh,
-        }
+        Spendable::output_of(cb, 0, &self.key, Kind::P2wpkh).unwrap()
     }
 
     /// Mines `100 + k` blocks; the coinbases of the first `k` are then mature.
@@ -102,10 +97,5 @@ pub fn spend_fee(coin: &Spendable, to: &TestKey, fee: u64) -> Transaction {
 
 /// Output `vout` of `tx` as spendable by `key` (P2WPKH).
 pub fn output_coin(tx: &Transaction, vout: u32, key: &TestKey) -> Spendable {
-    Spendable {
-        outpoint: OutPoint::new(tx.compute_txid(), vout),
-        output: tx.output[vout as usize].clone(),
-        key: key.clone(),
-        kind: Kind::P2wpkh,
-    }
+    Spendable::output_of(tx, vout, key, Kind::P2wpkh).unwrap()
 }
