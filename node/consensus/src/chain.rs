@@ -7,7 +7,7 @@
 //! connects the new branch; if a share on it fails, the old chain is restored, so the UTXO set is
 //! always exactly that of applying the active chain from genesis.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bitcoin::pow::Work;
 
@@ -15,7 +15,7 @@ use crate::builder::genesis_share;
 use crate::params::{ChainParams, ParamsError};
 use crate::payout::{select_payout, Payout};
 use crate::pow::{asert_next_bits, decode_compact, AsertParams};
-use crate::share::{Share, ShareHead};
+use crate::share::{Share, ShareHead, ShareHeader};
 use crate::utxo::{Coin, ShareUndo, UtxoError, UtxoSet};
 use crate::validation::{
     check_head_in_context, check_share, connect_transactions, ChainTimes, HeadContext, Location,
@@ -46,6 +46,22 @@ pub enum ChainError {
     /// The share, or one of its ancestors, was already found invalid.
     #[error("share {0} is known to be invalid")]
     KnownInvalid(ShareHash),
+    /// The share forks at or below the start of the reorg window: a pruned node can no longer
+    /// reorganize there (not a rule violation; the share is ignored).
+    #[error(
+        "share {hash} forks at height {height}, below the reorg window starting at {window_start}"
+    )]
+    BelowWindow {
+        /// The share id.
+        hash: ShareHash,
+        /// The height concerned.
+        height: u32,
+        /// The lowest height a fork may start at.
+        window_start: u32,
+    },
+    /// Stored state handed to [`ChainState::restore`] is inconsistent.
+    #[error("cannot restore the chain: {0}")]
+    Restore(String),
     /// Reconnecting the previous chain after a failed reorg failed: a bug, never peer input.
     #[error("cannot restore share {hash} after a failed reorg: {reason}")]
     RestoreFailed {
@@ -82,11 +98,14 @@ pub enum AcceptOutcome {
 
 #[derive(Clone, Debug)]
 struct Entry {
-    share: Share,
+    /// The sharechain header (always kept: times, bits and links for difficulty and MTP).
+    header: ShareHeader,
     height: u32,
     chain_work: Work,
     /// Median time of this share and its ten predecessors.
     mtp: u32,
+    /// The whole share, while inside the reorg window; `None` once pruned from memory.
+    share: Option<Box<Share>>,
 }
 
 /// The sharechain as one node sees it.
@@ -99,6 +118,10 @@ pub struct ChainState {
     utxo: UtxoSet,
     undo: HashMap<ShareHash, ShareUndo>,
     invalid: HashSet<ShareHash>,
+    /// How many shares below the tip keep their bodies and undo data (the reorg window).
+    window: u32,
+    /// Entries that still hold their whole share, by height (for pruning).
+    full_by_height: BTreeMap<u32, Vec<ShareHash>>,
 }
 
 struct ActiveTimes<'a> {
@@ -153,13 +176,16 @@ impl ChainState {
         }
         let utxo = UtxoSet::from_coins(params.maturity, 0, coins)?;
         let entry = Entry {
+            header: genesis.head.header,
             mtp: genesis.head.header.time,
-            share: genesis,
+            share: Some(Box::new(genesis)),
             height: 0,
             chain_work: target.to_work(),
         };
         let mut entries = HashMap::new();
         entries.insert(hash, entry);
+        let mut full_by_height = BTreeMap::new();
+        full_by_height.insert(0, vec![hash]);
         Ok(ChainState {
             params,
             asert,
@@ -168,7 +194,182 @@ impl ChainState {
             utxo,
             undo: HashMap::new(),
             invalid: HashSet::new(),
+            window: u32::MAX,
+            full_by_height,
         })
+    }
+
+    /// Rebuilds a chain from stored state without re-validating it (a node restarting from its
+    /// own store, which only ever held validated shares).
+    ///
+    /// - `active`: the id and header of every active share, genesis first;
+    /// - `recent`: whole shares — the active ones inside the window, and side branches — with
+    ///   the undo data of each active one;
+    /// - `utxo`: the UTXO set at the tip;
+    /// - `window`: the reorg window (see [`ChainState::set_window`]).
+    ///
+    /// The links, heights, genesis, the tip's body and the undo data of the window are checked;
+    /// the work and median times are recomputed from the headers.
+    ///
+    /// # Errors
+    /// [`ChainError::Restore`] naming the first inconsistency; [`ChainError::Params`].
+    pub fn restore(
+        params: ChainParams,
+        active: Vec<(ShareHash, ShareHeader)>,
+        recent: Vec<(Share, Option<ShareUndo>)>,
+        utxo: UtxoSet,
+        window: u32,
+    ) -> Result<ChainState, ChainError> {
+        let fresh = ChainState::new(params)?;
+        let bad = |reason: String| ChainError::Restore(reason);
+        match active.first() {
+            Some((h, _)) if *h == fresh.genesis_hash() => {}
+            Some((h, _)) => return Err(bad(format!("first active share {h} is not the genesis"))),
+            None => return Err(bad("no active shares".into())),
+        }
+        let tip_height = active.len() as u32 - 1;
+        if utxo.height() != tip_height {
+            return Err(bad(format!(
+                "UTXO set at height {} but the active chain ends at {tip_height}",
+                utxo.height()
+            )));
+        }
+        let mut chain = ChainState {
+            utxo,
+            active: Vec::with_capacity(active.len()),
+            entries: HashMap::with_capacity(active.len()),
+            full_by_height: BTreeMap::new(),
+            window,
+            ..fresh
+        };
+        let mut times: Vec<u32> = Vec::with_capacity(11);
+        let mut work = Work::from_be_bytes([0; 32]);
+        for (i, (hash, header)) in active.into_iter().enumerate() {
+            let height = i as u32;
+            if header.height != height {
+                return Err(bad(format!(
+                    "share {hash} at active position {height} says height {}",
+                    header.height
+                )));
+            }
+            if height > 0 && Some(&header.prev_share) != chain.active.last() {
+                return Err(bad(format!(
+                    "share {hash} at {height} does not link to its parent"
+                )));
+            }
+            let target = decode_compact(header.bits)
+                .map_err(|e| bad(format!("share {hash} has bad bits: {e}")))?;
+            work = work + target.to_work();
+            if times.len() == 11 {
+                times.remove(0);
+            }
+            times.push(header.time);
+            let mut sorted = times.clone();
+            sorted.sort_unstable();
+            let mtp = sorted[sorted.len() / 2];
+            chain.entries.insert(
+                hash,
+                Entry {
+                    header,
+                    height,
+                    chain_work: work,
+                    mtp,
+                    share: None,
+                },
+            );
+            chain.active.push(hash);
+        }
+        // Whole shares: active ones first by height, so side branches find their parents.
+        let mut recent = recent;
+        recent.sort_by_key(|(s, _)| s.head.header.height);
+        for (share, undo) in recent {
+            let hash = share.hash();
+            if chain.is_active(&hash) {
+                if let Some(undo) = undo {
+                    chain.undo.insert(hash, undo);
+                }
+                let height = share.head.header.height;
+                if let Some(e) = chain.entries.get_mut(&hash) {
+                    e.share = Some(Box::new(share));
+                }
+                chain.full_by_height.entry(height).or_default().push(hash);
+                continue;
+            }
+            let prev = share.head.header.prev_share;
+            if share.head.header.height <= chain.window_start() {
+                continue; // forks below the window can never win
+            }
+            let Some(parent) = chain.entries.get(&prev) else {
+                continue; // its branch fell out of the window: useless
+            };
+            let Ok(target) = decode_compact(share.head.header.bits) else {
+                return Err(bad(format!("side share {hash} has bad bits")));
+            };
+            let height = parent.height + 1;
+            let chain_work = parent.chain_work + target.to_work();
+            let mtp = chain.median_of(share.head.header.time, prev);
+            chain.full_by_height.entry(height).or_default().push(hash);
+            chain.entries.insert(
+                hash,
+                Entry {
+                    header: share.head.header,
+                    height,
+                    chain_work,
+                    mtp,
+                    share: Some(Box::new(share)),
+                },
+            );
+        }
+        let tip = chain.tip_hash();
+        if chain.entries.get(&tip).is_none_or(|e| e.share.is_none()) {
+            return Err(bad(format!("the body of the tip {tip} is missing")));
+        }
+        let low = chain.window_start();
+        for h in chain.active.iter().skip(low as usize + 1) {
+            if !chain.undo.contains_key(h) {
+                return Err(bad(format!("undo data of active share {h} is missing")));
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Sets the reorg window: shares more than `window` below the tip drop their bodies and undo
+    /// data from memory (side branches forking there are forgotten), and a reorganization may
+    /// disconnect at most `window` shares. `u32::MAX` (the default) keeps everything.
+    pub fn set_window(&mut self, window: u32) {
+        self.window = window;
+        self.prune();
+    }
+
+    /// The reorg window (see [`ChainState::set_window`]).
+    pub fn window(&self) -> u32 {
+        self.window
+    }
+
+    /// The lowest height a reorganization may fork at: the tip height minus the window.
+    pub fn window_start(&self) -> u32 {
+        self.height().saturating_sub(self.window)
+    }
+
+    /// Drops from memory what fell out of the window.
+    fn prune(&mut self) {
+        let start = self.window_start();
+        while let Some(entry) = self.full_by_height.first_entry() {
+            if *entry.key() >= start {
+                break;
+            }
+            let hashes = entry.remove();
+            for hash in hashes {
+                if self.is_active(&hash) {
+                    if let Some(e) = self.entries.get_mut(&hash) {
+                        e.share = None;
+                    }
+                    self.undo.remove(&hash);
+                } else {
+                    self.entries.remove(&hash);
+                }
+            }
+        }
     }
 
     /// The undo data of a share on the active chain (what connecting it changed), for storage.
@@ -208,7 +409,7 @@ impl ChainState {
 
     /// The active tip share.
     pub fn tip(&self) -> Option<&Share> {
-        self.tip_entry().map(|e| &e.share)
+        self.tip_entry().and_then(|e| e.share.as_deref())
     }
 
     /// Cumulative work of the active chain.
@@ -223,17 +424,63 @@ impl ChainState {
         &self.utxo
     }
 
-    /// The share at `height` on the active chain.
+    /// The share at `height` on the active chain, while inside the window.
     pub fn share_at(&self, height: u32) -> Option<&Share> {
         self.active
             .get(height as usize)
             .and_then(|h| self.entries.get(h))
-            .map(|e| &e.share)
+            .and_then(|e| e.share.as_deref())
     }
 
-    /// Any stored share by id.
+    /// Any share held in memory by id (active shares below the window are not).
     pub fn share(&self, hash: &ShareHash) -> Option<&Share> {
-        self.entries.get(hash).map(|e| &e.share)
+        self.entries.get(hash).and_then(|e| e.share.as_deref())
+    }
+
+    /// The id of the active share at `height`.
+    pub fn hash_at(&self, height: u32) -> Option<ShareHash> {
+        self.active.get(height as usize).copied()
+    }
+
+    /// The header, height and cumulative work of any known share (active ones at every height).
+    pub fn header(&self, hash: &ShareHash) -> Option<(ShareHeader, Work)> {
+        self.entries.get(hash).map(|e| (e.header, e.chain_work))
+    }
+
+    /// Whether the share is known (active at any height, or held on a side branch).
+    pub fn contains(&self, hash: &ShareHash) -> bool {
+        self.entries.contains_key(hash)
+    }
+
+    /// Whether the share was found invalid.
+    pub fn is_known_invalid(&self, hash: &ShareHash) -> bool {
+        self.invalid.contains(hash)
+    }
+
+    /// The active chain's ids from `height` up, at most `max` of them.
+    pub fn active_from(&self, height: u32, max: usize) -> &[ShareHash] {
+        let start = (height as usize).min(self.active.len());
+        let end = start.saturating_add(max).min(self.active.len());
+        &self.active[start..end]
+    }
+
+    /// A block locator for the active chain: the tip, then exponentially sparser ancestors,
+    /// ending with genesis (as Bitcoin's `getheaders` locators).
+    pub fn locator(&self) -> Vec<ShareHash> {
+        let mut out = Vec::new();
+        let mut step = 1usize;
+        let mut i = self.active.len().saturating_sub(1);
+        loop {
+            out.push(self.active[i]);
+            if i == 0 {
+                break;
+            }
+            if out.len() >= 10 {
+                step *= 2;
+            }
+            i = i.saturating_sub(step);
+        }
+        out
     }
 
     /// Whether `hash` is on the active chain.
@@ -251,7 +498,7 @@ impl ChainState {
     /// Bits the next share must carry.
     pub fn next_bits(&self) -> u32 {
         match self.tip_entry() {
-            Some(e) => asert_next_bits(&self.asert, e.height, e.share.head.header.time),
+            Some(e) => asert_next_bits(&self.asert, e.height, e.header.time),
             None => self.params.pow_limit_bits,
         }
     }
@@ -290,16 +537,21 @@ impl ChainState {
                 },
             });
         }
+        let height = share.head.header.height;
+        if height <= self.window_start() && self.height() > self.window {
+            // Forks at or below the window start can never be reorganized to.
+            return Err(ChainError::BelowWindow {
+                hash,
+                height,
+                window_start: self.window_start(),
+            });
+        }
         let Some(parent) = self.entries.get(&prev) else {
             return Err(ChainError::Orphan { hash, prev });
         };
         let ctx = HeadContext {
             parent_height: parent.height,
-            expected_bits: asert_next_bits(
-                &self.asert,
-                parent.height,
-                parent.share.head.header.time,
-            ),
+            expected_bits: asert_next_bits(&self.asert, parent.height, parent.header.time),
             median_time_past: parent.mtp,
             now,
         };
@@ -326,12 +578,14 @@ impl ChainState {
         self.entries.insert(
             hash,
             Entry {
-                share,
+                header: share.head.header,
+                share: Some(Box::new(share)),
                 height,
                 chain_work,
                 mtp,
             },
         );
+        self.full_by_height.entry(height).or_default().push(hash);
         if chain_work <= self.tip_work() {
             return Ok(AcceptOutcome::SideBranch);
         }
@@ -345,11 +599,11 @@ impl ChainState {
             let Some(e) = self.entries.get(&prev) else {
                 break;
             };
-            times.push(e.share.head.header.time);
+            times.push(e.header.time);
             if e.height == 0 {
                 break;
             }
-            prev = e.share.head.header.prev_share;
+            prev = e.header.prev_share;
         }
         times.sort_unstable();
         times[times.len() / 2]
@@ -383,10 +637,17 @@ impl ChainState {
                     prev: cursor,
                 });
             };
-            cursor = e.share.head.header.prev_share;
+            cursor = e.header.prev_share;
         }
         branch.reverse();
         let fork_height = self.entries.get(&cursor).map(|e| e.height).unwrap_or(0);
+        if fork_height < self.window_start() {
+            return Err(ChainError::BelowWindow {
+                hash: new_tip,
+                height: fork_height,
+                window_start: self.window_start(),
+            });
+        }
         let mut disconnected = Vec::new();
         while self.height() > fork_height {
             disconnected.push(self.disconnect_tip()?);
@@ -424,6 +685,7 @@ impl ChainState {
             }
             return Err(error);
         }
+        self.prune();
         if disconnected.is_empty() {
             Ok(AcceptOutcome::Extended)
         } else {
@@ -436,7 +698,7 @@ impl ChainState {
 
     /// Connects a stored share whose parent is the active tip.
     fn connect(&mut self, hash: ShareHash) -> Result<(), ChainError> {
-        let Some(entry) = self.entries.get(&hash) else {
+        let Some(share) = self.entries.get(&hash).and_then(|e| e.share.as_deref()) else {
             return Err(ChainError::KnownInvalid(hash));
         };
         let payout = self.tip().and_then(|t| select_payout(&self.utxo, &t.head));
@@ -444,14 +706,8 @@ impl ChainState {
             entries: &self.entries,
             active: &self.active,
         };
-        let undo = connect_transactions(
-            &self.params,
-            &entry.share,
-            &self.utxo,
-            payout.as_ref(),
-            &times,
-        )
-        .map_err(|error| ChainError::Invalid { hash, error })?;
+        let undo = connect_transactions(&self.params, share, &self.utxo, payout.as_ref(), &times)
+            .map_err(|error| ChainError::Invalid { hash, error })?;
         self.utxo.connect(&undo)?;
         self.undo.insert(hash, undo);
         self.active.push(hash);

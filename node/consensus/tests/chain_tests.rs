@@ -3,10 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers: a failure is a failed test
 
 use bitcoin::{Amount, OutPoint, TxOut};
-use p2share_consensus::chain::AcceptOutcome;
+use p2share_consensus::chain::{AcceptOutcome, ChainState};
 use p2share_consensus::params::ChainParams;
 use p2share_consensus::payout::select_payout;
+use p2share_consensus::share::{Share, ShareHeader};
+use p2share_consensus::utxo::ShareUndo;
 use p2share_consensus::validation::{coinbase_payee, Rule};
+use p2share_consensus::ShareHash;
 use p2share_consensus::{ChainError, ShareAmount};
 use p2share_testkit::{
     genesis_spendables, spend, test_params, Kind, Spendable, TestChain, TestKey,
@@ -359,4 +362,132 @@ fn a_network_starts_at_its_genesis_difficulty() {
     let mut too_easy = params;
     too_easy.genesis_bits = 0x2100_ffff;
     assert!(TestChain::new(too_easy).is_err());
+}
+
+type ActiveHeaders = Vec<(ShareHash, ShareHeader)>;
+type RecentShares = Vec<(Share, Option<ShareUndo>)>;
+
+/// Everything `ChainState::restore` needs, taken from a live chain as a store would hold it.
+fn stored_parts(chain: &ChainState, side: &[Share]) -> (ActiveHeaders, RecentShares) {
+    let mut active = Vec::new();
+    let mut recent = Vec::new();
+    for h in 0..=chain.height() {
+        let hash = chain.hash_at(h).unwrap();
+        active.push((hash, chain.header(&hash).unwrap().0));
+        if let Some(share) = chain.share_at(h) {
+            recent.push((share.clone(), chain.undo_of(&hash).cloned()));
+        }
+    }
+    for s in side {
+        recent.push((s.clone(), None));
+    }
+    (active, recent)
+}
+
+#[test]
+fn a_window_prunes_memory_and_refuses_reorgs_below_it() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    t.chain.set_window(5);
+    let mut fork = t.clone();
+    fork.chain.set_window(u32::MAX);
+    for _ in 0..12 {
+        t.mine(&miner(), vec![]).unwrap();
+    }
+    assert_eq!(t.chain.height(), 12);
+    assert_eq!(t.chain.window_start(), 7);
+    assert!(
+        t.chain.share_at(6).is_none(),
+        "body below the window pruned"
+    );
+    assert!(t.chain.share_at(7).is_some(), "window start keeps its body");
+    assert!(t.chain.undo_of(&t.chain.hash_at(6).unwrap()).is_none());
+    assert!(t.chain.header(&t.chain.hash_at(3).unwrap()).is_some());
+    // A longer branch forking at genesis is below the window: refused, tip unchanged.
+    let tip = t.chain.tip_hash();
+    let other = TestKey::from_seed(5).script(Kind::P2wpkh);
+    let mut refused = 0;
+    for _ in 0..14 {
+        let (share, _) = fork.mine(&other, vec![]).unwrap();
+        if let Err(ChainError::BelowWindow { .. }) = t.accept(share) {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0);
+    assert_eq!(t.chain.tip_hash(), tip);
+}
+
+#[test]
+fn a_reorg_inside_the_window_still_works_after_pruning() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params).unwrap();
+    t.chain.set_window(6);
+    for _ in 0..10 {
+        t.mine(&miner(), vec![]).unwrap();
+    }
+    let mut fork = t.clone();
+    t.mine(&miner(), vec![]).unwrap();
+    t.mine(&miner(), vec![]).unwrap();
+    let other = TestKey::from_seed(6).script(Kind::P2wpkh);
+    let mut last = None;
+    for _ in 0..3 {
+        let (share, _) = fork.mine(&other, vec![]).unwrap();
+        last = Some(t.accept(share));
+    }
+    assert!(matches!(last, Some(Ok(AcceptOutcome::Reorganized { .. }))));
+    assert_eq!(t.chain.tip_hash(), fork.chain.tip_hash());
+    assert_eq!(t.chain.utxo().snapshot(), fork.chain.utxo().snapshot());
+}
+
+#[test]
+fn restore_from_stored_parts_equals_the_live_chain() {
+    let params = test_params(2, ALLOC);
+    let mut t = TestChain::new(params.clone()).unwrap();
+    t.chain.set_window(4);
+    let mut side = Vec::new();
+    for i in 0..15 {
+        let mut f = t.clone();
+        t.mine(&miner(), vec![]).unwrap();
+        if i == 12 {
+            // A side share inside the window, as much work as the tip.
+            let (s, _) = f
+                .mine(&TestKey::from_seed(7).script(Kind::P2wpkh), vec![])
+                .unwrap();
+            assert_eq!(t.accept(s.clone()).unwrap(), AcceptOutcome::SideBranch);
+            side.push(s);
+        }
+    }
+    let (active, recent) = stored_parts(&t.chain, &side);
+    let utxo = t.chain.utxo().clone();
+    let restored = ChainState::restore(params.clone(), active, recent, utxo, 4).unwrap();
+    assert_eq!(restored.tip_hash(), t.chain.tip_hash());
+    assert_eq!(restored.tip_work(), t.chain.tip_work());
+    assert_eq!(restored.median_time_past(), t.chain.median_time_past());
+    assert_eq!(restored.next_bits(), t.chain.next_bits());
+    assert_eq!(restored.next_payout(), t.chain.next_payout());
+    assert_eq!(restored.locator(), t.chain.locator());
+    assert!(
+        restored.share(&side[0].hash()).is_some(),
+        "side share restored"
+    );
+    assert!(
+        restored.share_at(restored.height() - 5).is_none(),
+        "below the window"
+    );
+    // Both accept the same next share the same way.
+    let mut a = t.clone();
+    let mut b = TestChain {
+        chain: restored,
+        now: t.now,
+        nonce_space: t.nonce_space,
+    };
+    let (share, outcome) = a.mine(&miner(), vec![]).unwrap();
+    assert_eq!(b.accept(share).unwrap(), outcome);
+    assert_eq!(a.chain.utxo().snapshot(), b.chain.utxo().snapshot());
+
+    // Inconsistent parts are refused with the reason.
+    let (mut active, recent) = stored_parts(&t.chain, &side);
+    active.swap(3, 4);
+    let err = ChainState::restore(params, active, recent, t.chain.utxo().clone(), 4).unwrap_err();
+    assert!(err.to_string().contains("height"), "{err}");
 }

@@ -16,9 +16,13 @@ use bitcoin::hashes::Hash;
 use bitcoin::pow::Work;
 use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
 use p2share_consensus::builder::genesis_share;
+use p2share_consensus::chain::ChainState;
 use p2share_consensus::pow::decode_compact;
 use p2share_consensus::share::write_compact_size;
-use p2share_consensus::utxo::{is_unspendable, key_outpoint, outpoint_key, Coin, ShareUndo};
+use p2share_consensus::share::ShareHeader;
+use p2share_consensus::utxo::{
+    is_unspendable, key_outpoint, outpoint_key, Coin, ShareUndo, UtxoSet,
+};
 use p2share_consensus::{ChainParams, Share, ShareHash, ShareHead};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -464,26 +468,128 @@ impl Store {
             .transpose()
     }
 
-    /// Drops the bodies of shares (active or side) more than `keep_depth` below the tip; headers,
-    /// the UTXO set and undo records are kept. Returns the number of bodies dropped.
+    /// The reorg window kept on disk: drops the bodies of active shares more than `keep_depth`
+    /// below the tip, their undo records, and side shares that deep (they can never win a
+    /// reorg a window that size allows). Headers and the UTXO set are kept. One transaction.
+    /// Returns the number of bodies and side shares dropped.
     ///
     /// # Errors
     /// SQLite errors.
-    pub async fn prune_bodies(&self, keep_depth: u32) -> Result<u64, StoreError> {
-        const OP: &str = "prune bodies";
+    pub async fn prune(&self, keep_depth: u32) -> Result<u64, StoreError> {
+        const OP: &str = "prune";
         let mut tx = self.pool.begin().await.map_err(sql(OP))?;
         let tip = read_tip(&mut tx, OP).await?;
         let Some(below) = tip.height.checked_sub(keep_depth) else {
             return Ok(0);
         };
-        let done =
+        let below = i64::from(below);
+        let side = sqlx::query("DELETE FROM shares WHERE height < ? AND on_active = 0")
+            .bind(below)
+            .execute(&mut *tx)
+            .await
+            .map_err(sql(OP))?;
+        sqlx::query(
+            "DELETE FROM undo WHERE hash IN \
+             (SELECT hash FROM shares WHERE height < ? AND on_active = 1)",
+        )
+        .bind(below)
+        .execute(&mut *tx)
+        .await
+        .map_err(sql(OP))?;
+        let bodies =
             sqlx::query("UPDATE shares SET body = NULL WHERE height < ? AND body IS NOT NULL")
-                .bind(i64::from(below))
+                .bind(below)
                 .execute(&mut *tx)
                 .await
                 .map_err(sql(OP))?;
         tx.commit().await.map_err(sql(OP))?;
-        Ok(done.rows_affected())
+        Ok(side.rows_affected() + bodies.rows_affected())
+    }
+
+    /// The id and header of every active share, genesis first.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for gaps or malformed rows.
+    pub async fn active_headers(&self) -> Result<Vec<(ShareHash, ShareHeader)>, StoreError> {
+        const OP: &str = "load active headers";
+        let rows = sqlx::query(
+            "SELECT hash, height, substr(head, 1, 80) FROM shares WHERE on_active = 1 \
+             ORDER BY height",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let hash: Vec<u8> = row.try_get(0).map_err(sql(OP))?;
+            let height = u32_col(OP, row.try_get(1).map_err(sql(OP))?)?;
+            if height as usize != i {
+                return Err(corrupt(
+                    OP,
+                    format!("active chain has no share at height {i}"),
+                ));
+            }
+            let header: Vec<u8> = row.try_get(2).map_err(sql(OP))?;
+            let header = ShareHeader::decode(&header).map_err(|e| corrupt(OP, e))?;
+            out.push((hash_from(OP, &hash)?, header));
+        }
+        Ok(out)
+    }
+
+    /// Every share with a body at or above `from_height` (active and side), each active one
+    /// with its undo record.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for malformed rows.
+    pub async fn recent_shares(
+        &self,
+        from_height: u32,
+    ) -> Result<Vec<(Share, Option<ShareUndo>)>, StoreError> {
+        const OP: &str = "load recent shares";
+        let rows = sqlx::query(
+            "SELECT s.hash, s.height, s.head, s.body, s.chain_work, s.on_active, u.data \
+             FROM shares s LEFT JOIN undo u ON u.hash = s.hash \
+             WHERE s.height >= ? AND s.body IS NOT NULL ORDER BY s.height",
+        )
+        .bind(i64::from(from_height))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let stored = stored_share(row, OP)?;
+            let undo: Option<Vec<u8>> = row.try_get(6).map_err(sql(OP))?;
+            let undo = undo
+                .map(|d| decode_undo(&d).map_err(|e| corrupt(OP, e)))
+                .transpose()?;
+            if let Some(share) = stored.share() {
+                out.push((share, undo));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds the in-memory chain state from the store without re-validating: headers of the
+    /// whole active chain, whole shares and undo data of the reorg `window`, and the UTXO set.
+    ///
+    /// # Errors
+    /// Store errors, or [`StoreError::Inconsistent`] if the parts do not fit together.
+    pub async fn load_chain(
+        &self,
+        params: &ChainParams,
+        window: u32,
+    ) -> Result<ChainState, StoreError> {
+        const OP: &str = "load chain";
+        let active = self.active_headers().await?;
+        let tip_height = active.len().saturating_sub(1) as u32;
+        let recent = self
+            .recent_shares(tip_height.saturating_sub(window))
+            .await?;
+        let coins = self.load_utxos().await?;
+        let utxo = UtxoSet::from_coins(params.maturity, tip_height, coins)
+            .map_err(|e| inconsistent(OP, e.to_string()))?;
+        ChainState::restore(params.clone(), active, recent, utxo, window)
+            .map_err(|e| inconsistent(OP, e.to_string()))
     }
 
     /// Row counts and bytes on disk.

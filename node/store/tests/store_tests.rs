@@ -160,18 +160,28 @@ async fn another_network_is_refused_clearly() {
 }
 
 #[tokio::test]
-async fn pruning_drops_old_bodies_only() {
+async fn pruning_keeps_the_reorg_window_and_the_chain_reloads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chain.sqlite");
     let params = test_params(2, ALLOC);
     let mut t = TestChain::new(params.clone()).unwrap();
     let store = Store::open(&path, &params).await.unwrap();
+    // A side share at height 2 (will fall out of the window) and one at height 9 (stays).
+    let mut early = t.clone();
     let shares = mine(&mut t, 10);
+    let (side_low, _) = early
+        .mine(&TestKey::from_seed(3).script(Kind::P2wpkh), vec![])
+        .unwrap();
+    let (side_low2, _) = early
+        .mine(&TestKey::from_seed(3).script(Kind::P2wpkh), vec![])
+        .unwrap();
     connect_all(&store, &shares).await;
+    store.store_side_share(&side_low).await.unwrap();
+    store.store_side_share(&side_low2).await.unwrap();
     let utxos_before = store.load_utxos().await.unwrap();
-    // Keep the bodies of heights 6..=10: drop genesis and 1..=5.
-    assert_eq!(store.prune_bodies(4).await.unwrap(), 6);
-    assert_eq!(store.prune_bodies(4).await.unwrap(), 0, "idempotent");
+    // Keep heights 6..=10: drop the bodies of genesis and 1..=5, their undo, and the side shares.
+    assert_eq!(store.prune(4).await.unwrap(), 6 + 2);
+    assert_eq!(store.prune(4).await.unwrap(), 0, "idempotent");
     for h in 0..=10u32 {
         let s = store.share_at(h).await.unwrap().unwrap();
         assert_eq!(
@@ -182,15 +192,33 @@ async fn pruning_drops_old_bodies_only() {
         assert_eq!(s.txs.is_some(), h >= 6, "body at {h}");
     }
     for (share, undo) in &shares {
-        assert_eq!(
-            store.undo(&share.hash()).await.unwrap().as_ref(),
-            Some(undo)
-        );
+        let kept = store.undo(&share.hash()).await.unwrap();
+        if share.head.header.height >= 6 {
+            assert_eq!(kept.as_ref(), Some(undo));
+        } else {
+            assert_eq!(kept, None, "undo below the window dropped");
+        }
     }
+    assert!(store.share(&side_low.hash()).await.unwrap().is_none());
     assert_eq!(store.load_utxos().await.unwrap(), utxos_before);
     assert_eq!(store.tip().await.unwrap().hash, t.chain.tip_hash());
     let stats = store.stats().await.unwrap();
-    assert_eq!((stats.shares, stats.bodies), (11, 5));
+    assert_eq!((stats.shares, stats.bodies, stats.undo), (11, 5, 5));
+
+    // The chain reloads from what is left, equal to the live one, and keeps mining.
+    let loaded = store.load_chain(&params, 4).await.unwrap();
+    assert_eq!(loaded.tip_hash(), t.chain.tip_hash());
+    assert_eq!(loaded.tip_work(), t.chain.tip_work());
+    assert_eq!(loaded.next_payout(), t.chain.next_payout());
+    assert_eq!(loaded.utxo().snapshot(), t.chain.utxo().snapshot());
+    let mut resumed = TestChain {
+        chain: loaded,
+        now: t.now,
+        nonce_space: t.nonce_space,
+    };
+    let (share, _) = t.mine(&miner(), vec![]).unwrap();
+    resumed.accept(share.clone()).unwrap();
+    assert_eq!(resumed.chain.utxo().snapshot(), t.chain.utxo().snapshot());
 }
 
 #[tokio::test]
