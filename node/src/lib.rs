@@ -1,9 +1,14 @@
 //! # p2share-node
 //!
-//! The p2share sharechain node. This release carries the payout audit ([`select`]); the node
-//! service (storage, peer-to-peer, mempool, API, mining) arrives with its issues and builds on
-//! `p2share-consensus`.
+//! The p2share sharechain node: the core ([`service`]: chain state, SQLite store, mempool,
+//! events), the network side ([`sync`]: requests, gossip, headers-first sync), the API ([`api`]:
+//! JSON-RPC 2.0 and WebSocket events), and the daemon ([`daemon`]). Also the payout audit tool
+//! ([`select`]) and the embedded regtest mainchain server ([`regtest_server`], [`standalone`]).
 
+pub mod api;
+pub mod daemon;
 pub mod regtest_server;
 pub mod select;
+pub mod service;
 pub mod standalone;
+pub mod sync;

@@ -1,17 +1,19 @@
-//! `p2share-node`: the p2share sharechain node. In this release it carries the payout audit
-//! tool; the daemon arrives with the node service.
+//! `p2share-node`: the p2share sharechain node daemon, and its tools (payout audit, embedded
+//! regtest mainchain).
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use p2share_node::{select, standalone};
+use p2share_node::{daemon, select, standalone};
 
 /// The p2share sharechain node.
 #[derive(Parser)]
 #[command(name = "p2share-node", version, about)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    daemon: daemon::Flags,
 }
 
 #[derive(Subcommand)]
@@ -27,8 +29,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::SelectShareholder(args) => select::run(&args).map_err(|e| e.to_string()),
-        Command::RegtestMainchain(args) => standalone::run(&args).map(|()| String::new()),
+        None => daemon::run(&cli.daemon)
+            .map(|()| String::new())
+            .map_err(|e| e.to_string()),
+        Some(Command::SelectShareholder(args)) => select::run(&args).map_err(|e| e.to_string()),
+        Some(Command::RegtestMainchain(args)) => standalone::run(&args).map(|()| String::new()),
     };
     match result {
         Ok(json) => {

@@ -117,6 +117,8 @@ pub struct ChainState {
     active: Vec<ShareHash>,
     utxo: UtxoSet,
     undo: HashMap<ShareHash, ShareUndo>,
+    /// The payout each active share inside the window had to make (absent while `n = 0`).
+    payouts: HashMap<ShareHash, Payout>,
     invalid: HashSet<ShareHash>,
     /// How many shares below the tip keep their bodies and undo data (the reorg window).
     window: u32,
@@ -193,6 +195,7 @@ impl ChainState {
             active: vec![hash],
             utxo,
             undo: HashMap::new(),
+            payouts: HashMap::new(),
             invalid: HashSet::new(),
             window: u32::MAX,
             full_by_height,
@@ -365,6 +368,7 @@ impl ChainState {
                         e.share = None;
                     }
                     self.undo.remove(&hash);
+                    self.payouts.remove(&hash);
                 } else {
                     self.entries.remove(&hash);
                 }
@@ -375,6 +379,12 @@ impl ChainState {
     /// The undo data of a share on the active chain (what connecting it changed), for storage.
     pub fn undo_of(&self, hash: &ShareHash) -> Option<&ShareUndo> {
         self.undo.get(hash)
+    }
+
+    /// The payout the Bitcoin coinbase of an active share inside the window made (selected from
+    /// its parent's UTXO set); `None` while `n` was 0, or for shares connected before a restore.
+    pub fn payout_of(&self, hash: &ShareHash) -> Option<&Payout> {
+        self.payouts.get(hash)
     }
 
     /// The chain parameters.
@@ -710,6 +720,9 @@ impl ChainState {
             .map_err(|error| ChainError::Invalid { hash, error })?;
         self.utxo.connect(&undo)?;
         self.undo.insert(hash, undo);
+        if let Some(payout) = payout {
+            self.payouts.insert(hash, payout);
+        }
         self.active.push(hash);
         Ok(())
     }
@@ -735,6 +748,7 @@ impl ChainState {
             }));
         };
         self.utxo.disconnect(&undo)?;
+        self.payouts.remove(&hash);
         self.active.pop();
         Ok(hash)
     }

@@ -431,8 +431,16 @@ pub fn coinbase_payee(head: &ShareHead) -> Option<(usize, &TxOut)> {
         .find(|(_, o)| o.value.to_sat() > 0)
 }
 
-/// Context-free checks of a single transaction (Bitcoin Core's `CheckTransaction`).
-fn check_transaction(tx: &Transaction, index: usize, txid: Txid) -> Result<(), ValidationError> {
+/// Context-free checks of a single transaction at position `index` of a share (Bitcoin Core's
+/// `CheckTransaction`, §5.2 rules 2–7; rule 1 and the txid uniqueness are share-level checks).
+///
+/// # Errors
+/// The first rule broken.
+pub fn check_transaction(
+    tx: &Transaction,
+    index: usize,
+    txid: Txid,
+) -> Result<(), ValidationError> {
     let at = || Location::Tx { index, txid };
     if tx.base_size() == 64 {
         return fail(
@@ -726,99 +734,32 @@ pub fn connect_transactions(
         let txid = tx.compute_txid();
         let at_tx = || Location::Tx { index, txid };
         if index > 0 {
-            let mut spent_outs = Vec::with_capacity(tx.input.len());
-            let mut coins = Vec::with_capacity(tx.input.len());
-            let mut value_in = ShareAmount::ZERO;
-            for (i, input) in tx.input.iter().enumerate() {
-                let op = input.previous_output;
-                let at_in = Location::Input {
-                    index,
-                    txid,
-                    input: i,
-                };
-                let coin = if spent_set.contains(&op) {
+            let ctx = TxContext {
+                params,
+                height,
+                state_height: state,
+                median_time_past: mtp,
+                times,
+                index,
+                fees_before: fees,
+                sigops_before: sigops,
+                verify_scripts: true,
+            };
+            let checked = check_tx_in_context(&ctx, tx, txid, |op| {
+                if spent_set.contains(op) {
                     None
-                } else if let Some(&pos) = created_at.get(&op) {
+                } else if let Some(&pos) = created_at.get(op) {
                     created
                         .get(pos)
                         .and_then(|c| c.as_ref())
                         .map(|(_, c)| c.clone())
                 } else {
-                    utxo.get(&op).cloned()
-                };
-                let Some(coin) = coin else {
-                    return fail(
-                        Rule::MissingInputs,
-                        at_in,
-                        format!("{op} is missing or spent"),
-                    );
-                };
-                if !coin.is_mature(state, params.maturity) {
-                    return fail(
-                        Rule::PrematureSpend,
-                        at_in,
-                        format!(
-                            "sharebase output from height {} spent at height {height}, maturity {}",
-                            coin.height, params.maturity
-                        ),
-                    );
+                    utxo.get(op).cloned()
                 }
-                let v = ShareAmount::from_output_value(coin.output.value).ok();
-                value_in = match v.and_then(|v| value_in.checked_add(v)) {
-                    Some(t) => t,
-                    None => {
-                        return fail(
-                            Rule::InputValuesOutOfRange,
-                            at_in,
-                            "input values out of range",
-                        )
-                    }
-                };
-                spent_outs.push(coin.output.clone());
-                coins.push((op, coin));
-            }
-            let value_out = tx.output.iter().try_fold(ShareAmount::ZERO, |acc, o| {
-                ShareAmount::from_output_value(o.value)
-                    .ok()
-                    .and_then(|v| acc.checked_add(v))
-            });
-            let Some(value_out) = value_out else {
-                return fail(
-                    Rule::OutputTotalTooLarge,
-                    at_tx(),
-                    "outputs sum above the maximum amount",
-                );
-            };
-            let Some(fee) = value_in.checked_sub(value_out) else {
-                return fail(
-                    Rule::InBelowOut,
-                    at_tx(),
-                    format!("inputs {value_in} below outputs {value_out}"),
-                );
-            };
-            fees = match fees.checked_add(fee) {
-                Some(f) => f,
-                None => return fail(Rule::InputValuesOutOfRange, at_tx(), "fees out of range"),
-            };
-            check_final(tx, height, mtp, at_tx)?;
-            if let Some(input) = sequence_lock_violation(tx, &coins, height, mtp, times) {
-                return fail(
-                    Rule::SequenceLock,
-                    Location::Input { index, txid, input },
-                    "relative lock not reached",
-                );
-            }
-            let by_op: HashMap<OutPoint, &TxOut> =
-                coins.iter().map(|(op, c)| (*op, &c.output)).collect();
-            sigops = sigops.saturating_add(
-                tx.total_sigop_cost(|op| by_op.get(op).map(|o| (*o).clone())) as u64,
-            );
-            check_sigops(params, sigops, at_tx)?;
-            let prepared = PreparedTransaction::new(tx, &spent_outs)
-                .map_err(|e| script_error(e, index, txid))?;
-            prepared
-                .verify_all()
-                .map_err(|e| script_error(e, index, txid))?;
+            })?;
+            fees = checked.fees_after;
+            sigops = checked.sigops_after;
+            let coins = checked.spent;
             for (op, coin) in coins {
                 spent_set.insert(op);
                 if let Some(pos) = created_at.remove(&op) {
@@ -892,6 +833,184 @@ pub fn connect_transactions(
         height,
         spent,
         created: created.into_iter().flatten().collect(),
+    })
+}
+
+/// The context a single non-sharebase transaction is checked in by [`check_tx_in_context`]:
+/// the share it would be part of and the running totals of the transactions before it.
+#[derive(Clone, Copy)]
+pub struct TxContext<'a> {
+    /// The network.
+    pub params: &'a ChainParams,
+    /// Height `H` of the share the transaction is (or would be) in.
+    pub height: u32,
+    /// Height `i` of the state `S_i` the coins come from (`H − 1` on a consistent chain):
+    /// sharebase maturity is judged against it.
+    pub state_height: u32,
+    /// Median time past of the share's parent (`M`, §5.5).
+    pub median_time_past: u32,
+    /// Median times past of the branch, for BIP-68 time locks.
+    pub times: &'a dyn ChainTimes,
+    /// Position of the transaction in the share (`k > 0`), for error locations.
+    pub index: usize,
+    /// Fees of the share's transactions before this one (zero for a lone transaction).
+    pub fees_before: ShareAmount,
+    /// Sigop cost of the share's transactions before this one, the sharebase included (zero for
+    /// a lone transaction).
+    pub sigops_before: u64,
+    /// Whether to run the scripts through the interpreter. Only a caller that has already
+    /// verified them against the same spent outputs (a mempool re-checking after a reorg) may
+    /// pass `false`: script validity depends only on the transaction and the spent outputs.
+    pub verify_scripts: bool,
+}
+
+impl fmt::Debug for TxContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TxContext")
+            .field("network", &self.params.name)
+            .field("height", &self.height)
+            .field("state_height", &self.state_height)
+            .field("median_time_past", &self.median_time_past)
+            .field("index", &self.index)
+            .field("fees_before", &self.fees_before)
+            .field("sigops_before", &self.sigops_before)
+            .field("verify_scripts", &self.verify_scripts)
+            .finish()
+    }
+}
+
+/// What [`check_tx_in_context`] found about a valid transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedTx {
+    /// Its fee (`value_in − value_out`).
+    pub fee: ShareAmount,
+    /// Its own sigop cost (§5.7).
+    pub sigops: u64,
+    /// The share's running fee total with this transaction.
+    pub fees_after: ShareAmount,
+    /// The share's running sigop cost with this transaction.
+    pub sigops_after: u64,
+    /// The coins it spends, in input order.
+    pub spent: Vec<(OutPoint, Coin)>,
+}
+
+/// Checks one non-sharebase transaction against a view of spendable coins: inputs present
+/// (§5.3), sharebase maturity (§6.4), amounts and fees (§5.4), finality (§5.5), relative locks
+/// (§5.6), sigops (§5.7) and scripts (§5.9), in that order — exactly the per-transaction checks
+/// of [`connect_transactions`], which calls this. `coin` looks an outpoint up in the working
+/// set (`S_i` plus outputs created earlier in the share, minus outputs already spent); a coin
+/// created in the share itself must carry height `H`. The context-free checks
+/// ([`check_transaction`]) are not repeated.
+///
+/// # Errors
+/// The first rule broken: [`Rule::MissingInputs`], [`Rule::PrematureSpend`],
+/// [`Rule::InputValuesOutOfRange`], [`Rule::OutputTotalTooLarge`], [`Rule::InBelowOut`],
+/// [`Rule::NonFinal`], [`Rule::SequenceLock`], [`Rule::Sigops`], [`Rule::ScriptFailed`].
+pub fn check_tx_in_context(
+    ctx: &TxContext<'_>,
+    tx: &Transaction,
+    txid: Txid,
+    coin: impl Fn(&OutPoint) -> Option<Coin>,
+) -> Result<CheckedTx, ValidationError> {
+    let TxContext {
+        params,
+        height,
+        state_height: state,
+        median_time_past: mtp,
+        times,
+        index,
+        ..
+    } = *ctx;
+    let at_tx = || Location::Tx { index, txid };
+    let mut spent_outs = Vec::with_capacity(tx.input.len());
+    let mut coins = Vec::with_capacity(tx.input.len());
+    let mut value_in = ShareAmount::ZERO;
+    for (i, input) in tx.input.iter().enumerate() {
+        let op = input.previous_output;
+        let at_in = Location::Input {
+            index,
+            txid,
+            input: i,
+        };
+        let Some(coin) = coin(&op) else {
+            return fail(
+                Rule::MissingInputs,
+                at_in,
+                format!("{op} is missing or spent"),
+            );
+        };
+        if !coin.is_mature(state, params.maturity) {
+            return fail(
+                Rule::PrematureSpend,
+                at_in,
+                format!(
+                    "sharebase output from height {} spent at height {height}, maturity {}",
+                    coin.height, params.maturity
+                ),
+            );
+        }
+        let v = ShareAmount::from_output_value(coin.output.value).ok();
+        value_in = match v.and_then(|v| value_in.checked_add(v)) {
+            Some(t) => t,
+            None => {
+                return fail(
+                    Rule::InputValuesOutOfRange,
+                    at_in,
+                    "input values out of range",
+                )
+            }
+        };
+        spent_outs.push(coin.output.clone());
+        coins.push((op, coin));
+    }
+    let value_out = tx.output.iter().try_fold(ShareAmount::ZERO, |acc, o| {
+        ShareAmount::from_output_value(o.value)
+            .ok()
+            .and_then(|v| acc.checked_add(v))
+    });
+    let Some(value_out) = value_out else {
+        return fail(
+            Rule::OutputTotalTooLarge,
+            at_tx(),
+            "outputs sum above the maximum amount",
+        );
+    };
+    let Some(fee) = value_in.checked_sub(value_out) else {
+        return fail(
+            Rule::InBelowOut,
+            at_tx(),
+            format!("inputs {value_in} below outputs {value_out}"),
+        );
+    };
+    let fees_after = match ctx.fees_before.checked_add(fee) {
+        Some(f) => f,
+        None => return fail(Rule::InputValuesOutOfRange, at_tx(), "fees out of range"),
+    };
+    check_final(tx, height, mtp, at_tx)?;
+    if let Some(input) = sequence_lock_violation(tx, &coins, height, mtp, times) {
+        return fail(
+            Rule::SequenceLock,
+            Location::Input { index, txid, input },
+            "relative lock not reached",
+        );
+    }
+    let by_op: HashMap<OutPoint, &TxOut> = coins.iter().map(|(op, c)| (*op, &c.output)).collect();
+    let own_sigops = tx.total_sigop_cost(|op| by_op.get(op).map(|o| (*o).clone())) as u64;
+    let sigops_after = ctx.sigops_before.saturating_add(own_sigops);
+    check_sigops(params, sigops_after, at_tx)?;
+    if ctx.verify_scripts {
+        let prepared =
+            PreparedTransaction::new(tx, &spent_outs).map_err(|e| script_error(e, index, txid))?;
+        prepared
+            .verify_all()
+            .map_err(|e| script_error(e, index, txid))?;
+    }
+    Ok(CheckedTx {
+        fee,
+        sigops: own_sigops,
+        fees_after,
+        sigops_after,
+        spent: coins,
     })
 }
 

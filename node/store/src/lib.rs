@@ -17,13 +17,14 @@ use bitcoin::pow::Work;
 use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
 use p2share_consensus::builder::genesis_share;
 use p2share_consensus::chain::ChainState;
+use p2share_consensus::payout::Payout;
 use p2share_consensus::pow::decode_compact;
 use p2share_consensus::share::write_compact_size;
 use p2share_consensus::share::ShareHeader;
 use p2share_consensus::utxo::{
     is_unspendable, key_outpoint, outpoint_key, Coin, ShareUndo, UtxoSet,
 };
-use p2share_consensus::{ChainParams, Share, ShareHash, ShareHead};
+use p2share_consensus::{ChainParams, Share, ShareAmount, ShareHash, ShareHead};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -33,7 +34,7 @@ mod undo;
 pub use undo::{decode_undo, encode_undo, UNDO_VERSION};
 
 /// The schema version recorded in `meta` (matches the embedded migrations).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Why a store operation failed. Every variant names the operation.
 #[derive(Debug, thiserror::Error)]
@@ -357,14 +358,90 @@ impl Store {
         disconnect: &[(ShareHash, ShareUndo)],
         connect: &[(Share, ShareUndo)],
     ) -> Result<(), StoreError> {
+        let connect: Vec<(&Share, &ShareUndo, Option<&Payout>)> =
+            connect.iter().map(|(s, u)| (s, u, None)).collect();
+        self.reorg_with_payouts(disconnect, &connect).await
+    }
+
+    /// [`Store::reorg`], also recording the payout each connected share made (see
+    /// [`Store::payout`]) in the same transaction.
+    ///
+    /// # Errors
+    /// As [`Store::reorg`].
+    pub async fn reorg_with_payouts(
+        &self,
+        disconnect: &[(ShareHash, ShareUndo)],
+        connect: &[(&Share, &ShareUndo, Option<&Payout>)],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(sql("reorg"))?;
         for (hash, undo) in disconnect {
             disconnect_in(&mut tx, hash, undo).await?;
+            sqlx::query("DELETE FROM payouts WHERE hash = ?")
+                .bind(hash_bytes(hash))
+                .execute(&mut *tx)
+                .await
+                .map_err(sql("reorg: drop payout"))?;
         }
-        for (share, undo) in connect {
+        for (share, undo, payout) in connect {
             connect_in(&mut tx, share, undo).await?;
+            if let Some(p) = payout {
+                let as_i64 =
+                    |v: u64| i64::try_from(v).map_err(|_| corrupt("reorg", "payout value"));
+                sqlx::query(
+                    "INSERT OR REPLACE INTO payouts \
+                     (hash, q, n, outpoint, script, value, range_start) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(hash_bytes(&share.hash()))
+                .bind(as_i64(p.q)?)
+                .bind(as_i64(p.n.to_units())?)
+                .bind(outpoint_key(&p.outpoint).to_vec())
+                .bind(p.script_pubkey.as_bytes().to_vec())
+                .bind(as_i64(p.value.to_units())?)
+                .bind(as_i64(p.start)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql("reorg: payout"))?;
+            }
         }
         tx.commit().await.map_err(sql("reorg: commit"))
+    }
+
+    /// The payout the Bitcoin coinbase of a connected share made, if recorded.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for malformed rows.
+    pub async fn payout(&self, hash: &ShareHash) -> Result<Option<Payout>, StoreError> {
+        const OP: &str = "payout";
+        let row = sqlx::query(
+            "SELECT q, n, outpoint, script, value, range_start FROM payouts WHERE hash = ?",
+        )
+        .bind(hash_bytes(hash))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        let Some(row) = row else { return Ok(None) };
+        let u = |i: usize| -> Result<u64, StoreError> {
+            let v: i64 = row.try_get(i).map_err(sql(OP))?;
+            u64::try_from(v).map_err(|_| corrupt(OP, format!("negative column {i}")))
+        };
+        let amount = |v: u64| {
+            ShareAmount::from_units(v).map_err(|_| corrupt(OP, format!("amount {v} out of range")))
+        };
+        let key: Vec<u8> = row.try_get(2).map_err(sql(OP))?;
+        let key: [u8; 36] = key
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt(OP, "outpoint key length"))?;
+        let script: Vec<u8> = row.try_get(3).map_err(sql(OP))?;
+        Ok(Some(Payout {
+            q: u(0)?,
+            n: amount(u(1)?)?,
+            outpoint: key_outpoint(&key),
+            script_pubkey: ScriptBuf::from_bytes(script),
+            value: amount(u(4)?)?,
+            start: u(5)?,
+        }))
     }
 
     /// Stores a share that is not (yet) on the active chain; no-op if already stored.
@@ -468,42 +545,71 @@ impl Store {
             .transpose()
     }
 
-    /// The reorg window kept on disk: drops the bodies of active shares more than `keep_depth`
-    /// below the tip, their undo records, and side shares that deep (they can never win a
-    /// reorg a window that size allows). Headers and the UTXO set are kept. One transaction.
-    /// Returns the number of bodies and side shares dropped.
+    /// Keeps the reorg window on disk and, optionally, prunes bodies: drops undo records of
+    /// active shares more than `window` below the tip and side shares that deep (they can never
+    /// win a reorg that window allows), and — when `body_depth` is set — the bodies of shares
+    /// more than `body_depth` below the tip. Headers and the UTXO set are always kept. One
+    /// transaction. Returns the number of side shares and bodies dropped.
     ///
     /// # Errors
     /// SQLite errors.
-    pub async fn prune(&self, keep_depth: u32) -> Result<u64, StoreError> {
+    pub async fn prune(&self, window: u32, body_depth: Option<u32>) -> Result<u64, StoreError> {
         const OP: &str = "prune";
         let mut tx = self.pool.begin().await.map_err(sql(OP))?;
         let tip = read_tip(&mut tx, OP).await?;
-        let Some(below) = tip.height.checked_sub(keep_depth) else {
-            return Ok(0);
-        };
-        let below = i64::from(below);
-        let side = sqlx::query("DELETE FROM shares WHERE height < ? AND on_active = 0")
-            .bind(below)
-            .execute(&mut *tx)
-            .await
-            .map_err(sql(OP))?;
-        sqlx::query(
-            "DELETE FROM undo WHERE hash IN \
-             (SELECT hash FROM shares WHERE height < ? AND on_active = 1)",
-        )
-        .bind(below)
-        .execute(&mut *tx)
-        .await
-        .map_err(sql(OP))?;
-        let bodies =
-            sqlx::query("UPDATE shares SET body = NULL WHERE height < ? AND body IS NOT NULL")
+        let mut dropped = 0;
+        if let Some(below) = tip.height.checked_sub(window) {
+            let below = i64::from(below);
+            let side = sqlx::query("DELETE FROM shares WHERE height < ? AND on_active = 0")
                 .bind(below)
                 .execute(&mut *tx)
                 .await
                 .map_err(sql(OP))?;
+            dropped += side.rows_affected();
+            sqlx::query(
+                "DELETE FROM undo WHERE hash IN \
+                 (SELECT hash FROM shares WHERE height < ? AND on_active = 1)",
+            )
+            .bind(below)
+            .execute(&mut *tx)
+            .await
+            .map_err(sql(OP))?;
+        }
+        if let Some(below) = body_depth.and_then(|d| tip.height.checked_sub(d.max(window))) {
+            let bodies =
+                sqlx::query("UPDATE shares SET body = NULL WHERE height < ? AND body IS NOT NULL")
+                    .bind(i64::from(below))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(sql(OP))?;
+            dropped += bodies.rows_affected();
+        }
         tx.commit().await.map_err(sql(OP))?;
-        Ok(side.rows_affected() + bodies.rows_affected())
+        Ok(dropped)
+    }
+
+    /// Up to `max` heads of active shares from `from_height` up (headers-first sync serves
+    /// these; heads are kept for the whole chain).
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Corrupt`] for malformed rows.
+    pub async fn active_heads(
+        &self,
+        from_height: u32,
+        max: u32,
+    ) -> Result<Vec<ShareHead>, StoreError> {
+        const OP: &str = "load active heads";
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT head FROM shares WHERE on_active = 1 AND height >= ? ORDER BY height LIMIT ?",
+        )
+        .bind(i64::from(from_height))
+        .bind(i64::from(max))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        rows.iter()
+            .map(|h| ShareHead::decode(h).map_err(|e| corrupt(OP, e)))
+            .collect()
     }
 
     /// The id and header of every active share, genesis first.

@@ -180,8 +180,8 @@ async fn pruning_keeps_the_reorg_window_and_the_chain_reloads() {
     store.store_side_share(&side_low2).await.unwrap();
     let utxos_before = store.load_utxos().await.unwrap();
     // Keep heights 6..=10: drop the bodies of genesis and 1..=5, their undo, and the side shares.
-    assert_eq!(store.prune(4).await.unwrap(), 6 + 2);
-    assert_eq!(store.prune(4).await.unwrap(), 0, "idempotent");
+    assert_eq!(store.prune(4, Some(4)).await.unwrap(), 6 + 2);
+    assert_eq!(store.prune(4, Some(4)).await.unwrap(), 0, "idempotent");
     for h in 0..=10u32 {
         let s = store.share_at(h).await.unwrap().unwrap();
         assert_eq!(

@@ -1,0 +1,119 @@
+//! Support for the network scenario tests: real daemons (store, chain, mempool, libp2p, API) on
+//! loopback in one process, a test miner, and a JSON-RPC client over real HTTP.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use p2share_consensus::{ChainParams, Share};
+use p2share_mempool::MempoolConfig;
+use p2share_node::daemon::{Config, Daemon, P2pSection};
+use p2share_p2p::Multiaddr;
+use p2share_testkit::{Kind, TestChain, TestKey};
+use serde_json::{json, Value};
+
+/// Starts a node on loopback (ephemeral ports, no NAT helpers, 3-second bans).
+pub async fn start_node(dir: &Path, peers: Vec<Multiaddr>, window: u32) -> Daemon {
+    start_pruned(dir, peers, window, None).await
+}
+
+/// [`start_node`] with body pruning.
+pub async fn start_pruned(
+    dir: &Path,
+    peers: Vec<Multiaddr>,
+    window: u32,
+    prune_depth: Option<u32>,
+) -> Daemon {
+    if let Ok(filter) = std::env::var("P2SHARE_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+    let config = Config {
+        params: ChainParams::regtest(),
+        datadir: dir.to_path_buf(),
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
+        peers,
+        api_bind: "127.0.0.1:0".parse().unwrap(),
+        api_credentials: None,
+        window,
+        prune_depth,
+        mempool: MempoolConfig::default(),
+        log_level: "info".into(),
+        log_file: false,
+        log_keep: 1,
+        p2p: P2pSection {
+            nat: Some(false),
+            ban_seconds: Some(3),
+            ..P2pSection::default()
+        },
+    };
+    Daemon::start(&config).await.unwrap()
+}
+
+/// The node's dialable address (`…/p2p/<peer id>`).
+pub async fn p2p_addr(d: &Daemon) -> Multiaddr {
+    let p2p = d.net.p2p();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let addrs = p2p.listen_addrs().await.unwrap();
+        if let Some(a) = addrs.first() {
+            return format!("{a}/p2p/{}", p2p.local_peer_id()).parse().unwrap();
+        }
+        assert!(Instant::now() < deadline, "no listen address");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One JSON-RPC 2.0 call over HTTP with the node's cookie credentials.
+pub async fn rpc(d: &Daemon, method: &str, params: Value) -> Result<Value, Value> {
+    let client = reqwest::Client::new();
+    let reply: Value = client
+        .post(format!("http://{}/", d.api_addr))
+        .basic_auth(d.credentials.user(), Some(d.credentials.password()))
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    match reply.get("error") {
+        Some(e) if !e.is_null() => Err(e.clone()),
+        _ => Ok(reply["result"].clone()),
+    }
+}
+
+/// Polls `f` until it is true or `secs` pass.
+pub async fn wait_for<F, Fut>(secs: u64, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A miner on the regtest network with its own copy of the chain.
+pub fn miner(seed: u64) -> (TestChain, bitcoin::ScriptBuf) {
+    (
+        TestChain::new(ChainParams::regtest()).unwrap(),
+        TestKey::from_seed(seed).script(Kind::P2wpkh),
+    )
+}
+
+/// Mines `n` shares on the miner's own chain.
+pub fn mine(t: &mut TestChain, script: &bitcoin::ScriptBuf, n: usize) -> Vec<Share> {
+    (0..n).map(|_| t.mine(script, vec![]).unwrap().0).collect()
+}
+
+/// Tip (hash, height) of a node.
+pub async fn tip(d: &Daemon) -> (String, u32) {
+    let (h, height) = d.node.tip().await;
+    (h.to_string(), height)
+}
