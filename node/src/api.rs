@@ -14,6 +14,7 @@ use axum::Router;
 use base64::Engine;
 use bitcoin::consensus::encode::{deserialize_hex, serialize_hex};
 use bitcoin::{Address, ScriptBuf, Transaction};
+use p2share_consensus::chain::AcceptOutcome;
 use p2share_consensus::payout::Payout;
 use p2share_consensus::validation::coinbase_payee;
 use p2share_consensus::{Share, ShareHash};
@@ -324,7 +325,13 @@ pub fn rpc_server(state: ApiState, credentials: Credentials) -> RpcServer {
             .submit_local_share(share, Origin::Api)
             .await
             .map_err(node_error)?;
-        Ok(json!({ "hash": hash.to_string(), "outcome": format!("{outcome:?}") }))
+        let (name, depth) = match &outcome {
+            AcceptOutcome::AlreadyKnown => ("already_known", 0),
+            AcceptOutcome::SideBranch => ("side_branch", 0),
+            AcceptOutcome::Extended => ("extended", 0),
+            AcceptOutcome::Reorganized { disconnected, .. } => ("reorganized", disconnected.len()),
+        };
+        Ok(json!({ "hash": hash.to_string(), "outcome": name, "reorg_depth": depth }))
     });
     method!("getmempoolinfo", |st, _p| {
         let i = st.node.mempool_info().await;
@@ -493,7 +500,8 @@ async fn ws_session(mut socket: WebSocket, node: Node) {
                             .collect();
                         if unknown.is_empty() {
                             let r = json!({"jsonrpc": "2.0", "result": kinds, "id": v["id"]});
-                            wanted = Some(kinds);
+                            // An empty list means every kind, as before any subscribe.
+                            wanted = (!kinds.is_empty()).then_some(kinds);
                             r
                         } else {
                             json!({"jsonrpc": "2.0", "error": {"code": codes::INVALID_PARAMS,

@@ -389,8 +389,10 @@ pub fn init_logging(
         EnvFilter::try_new(level)
             .map_err(|e| DaemonError::Config(format!("log level {level:?}: {e}")))
     };
+    use std::io::IsTerminal;
     let console = fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .with_filter(filter(&config.log_level)?);
     let (file_layer, guard) = if config.log_file {
@@ -570,11 +572,14 @@ pub fn run(flags: &Flags) -> Result<(), DaemonError> {
         .map_err(|e| start_err("runtime")(e.to_string()))?;
     runtime.block_on(async {
         let daemon = Daemon::start(&config).await?;
+        let auth = match &config.api_credentials {
+            Some((user, _)) => format!("user {user}"),
+            None => format!("cookie {}", config.datadir.join(".cookie").display()),
+        };
         eprintln!(
-            "p2share node on {} — API http://{} (cookie {}), data {}",
+            "p2share node on {} — API http://{} ({auth}), data {}",
             config.params.name,
             daemon.api_addr,
-            config.datadir.join(".cookie").display(),
             config.datadir.display()
         );
         let mut stop = daemon.stop_requested();

@@ -37,7 +37,8 @@ const BODY_REQUESTS_IN_FLIGHT: usize = 8;
 /// Where sync stands, for the API and the logs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SyncStatus {
-    /// `idle` (no peer ahead), `headers`, `bodies`, or `synced`.
+    /// `idle` (no peer connected), `headers` / `bodies` (syncing), or `synced` (no connected
+    /// peer has more work).
     pub state: &'static str,
     /// Our active height.
     pub height: u32,
@@ -440,22 +441,25 @@ impl Net {
                     .map(|(p, s)| (*p, s.clone()))
             };
             let Some((peer, state)) = best else {
-                let target = self
-                    .peers
-                    .lock()
-                    .await
-                    .values()
-                    .map(|s| s.height)
-                    .max()
-                    .unwrap_or(our_height)
-                    .max(our_height);
-                let synced = self.status.borrow().state;
-                if synced != "synced" && synced != "idle"
-                    || self.status.borrow().height != our_height
-                {
+                let (target, connected) = {
+                    let peers = self.peers.lock().await;
+                    (
+                        peers
+                            .values()
+                            .map(|s| s.height)
+                            .max()
+                            .unwrap_or(0)
+                            .max(our_height),
+                        !peers.is_empty(),
+                    )
+                };
+                // "synced" once a peer confirmed we are not behind; "idle" with no peers.
+                let state = if connected { "synced" } else { "idle" };
+                let current = self.status.borrow().clone();
+                if current.state != state || current.height != our_height {
                     self.set_status(|s| {
                         *s = SyncStatus {
-                            state: "synced",
+                            state,
                             height: our_height,
                             target_height: target,
                             progress: 1.0,
