@@ -604,3 +604,108 @@ pub fn run(flags: &Flags) -> Result<(), DaemonError> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn flags_with_file(dir: &Path, toml: &str) -> Flags {
+        let path = dir.join("p2share.toml");
+        std::fs::write(&path, toml).unwrap();
+        Flags {
+            config: Some(path),
+            datadir: Some(dir.join("data")),
+            ..Flags::default()
+        }
+    }
+
+    fn config_error(flags: &Flags) -> String {
+        match resolve(flags) {
+            Err(DaemonError::Config(msg)) => msg,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_regtest_on_loopback_with_archive_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = resolve(&Flags {
+            datadir: Some(dir.path().to_path_buf()),
+            ..Flags::default()
+        })
+        .unwrap();
+        assert_eq!(c.params.name, "regtest");
+        assert_eq!(c.api_bind.to_string(), "127.0.0.1:29332");
+        assert_eq!(c.listen[0].to_string(), "/ip4/0.0.0.0/tcp/29333");
+        assert_eq!((c.window, c.prune_depth), (DEFAULT_WINDOW, None));
+        assert!(c.log_file);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut flags = flags_with_file(
+            dir.path(),
+            "network = \"regtest\"\n[api]\nbind = \"127.0.0.1:1111\"\n[storage]\nwindow = 500\n",
+        );
+        flags.api_bind = Some("127.0.0.1:2222".into());
+        flags.peers = vec![
+            "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGGSPbmGx3VJz4aVmX9pP3kEmQhHym6oykWAJ2CS5qQpb".into(),
+        ];
+        let c = resolve(&flags).unwrap();
+        assert_eq!(c.api_bind.to_string(), "127.0.0.1:2222");
+        assert_eq!(c.window, 500);
+        assert_eq!(c.peers.len(), 1);
+    }
+
+    #[test]
+    fn bad_config_is_refused_with_the_key_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = config_error(&flags_with_file(dir.path(), "[p2p]\nlisten_on = []\n"));
+        assert!(msg.contains("listen_on"), "{msg}");
+        let msg = config_error(&flags_with_file(dir.path(), "[api]\nbind = \"nowhere\"\n"));
+        assert!(msg.contains("api bind \"nowhere\""), "{msg}");
+        let msg = config_error(&flags_with_file(
+            dir.path(),
+            "[p2p]\npeers = [\"ip4 1.2.3.4\"]\n",
+        ));
+        assert!(msg.contains("p2p.peers: bad multiaddr"), "{msg}");
+        let msg = config_error(&flags_with_file(
+            dir.path(),
+            "[storage]\nwindow = 100\nprune_depth = 50\n",
+        ));
+        assert!(
+            msg.contains("prune_depth 50 is below the reorg window 100"),
+            "{msg}"
+        );
+        let msg = config_error(&flags_with_file(dir.path(), "[api]\nuser = \"alice\"\n"));
+        assert!(msg.contains("go together"), "{msg}");
+        let msg = config_error(&flags_with_file(dir.path(), "network = \"mainnet\"\n"));
+        assert!(msg.contains("unknown network \"mainnet\""), "{msg}");
+        let msg = config_error(&Flags {
+            config: Some(dir.path().join("missing.toml")),
+            ..Flags::default()
+        });
+        assert!(msg.contains("cannot read"), "{msg}");
+    }
+
+    #[test]
+    fn a_custom_network_file_is_a_network() {
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/examples/custom-network.toml"
+        );
+        let params = load_network(file).unwrap();
+        assert_ne!(params.name, "regtest");
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("net.toml");
+        std::fs::write(&bad, "name = 5\n").unwrap();
+        let msg = match load_network(bad.to_str().unwrap()) {
+            Err(DaemonError::Config(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(msg.contains("network file"), "{msg}");
+    }
+}

@@ -15,6 +15,7 @@ use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::pow::Work;
 use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
+use futures_util::TryStreamExt;
 use p2share_consensus::builder::genesis_share;
 use p2share_consensus::chain::ChainState;
 use p2share_consensus::payout::Payout;
@@ -34,7 +35,7 @@ mod undo;
 pub use undo::{decode_undo, encode_undo, UNDO_VERSION};
 
 /// The schema version recorded in `meta` (matches the embedded migrations).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Why a store operation failed. Every variant names the operation.
 #[derive(Debug, thiserror::Error)]
@@ -233,6 +234,11 @@ impl Store {
             maturity: params.maturity,
         };
         store.check_or_init(params).await?;
+        sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)")
+            .bind(SCHEMA_VERSION.to_le_bytes().to_vec())
+            .execute(&store.pool)
+            .await
+            .map_err(sql("open: record schema"))?;
         Ok(store)
     }
 
@@ -382,28 +388,7 @@ impl Store {
                 .await
                 .map_err(sql("reorg: drop payout"))?;
         }
-        for (share, undo, payout) in connect {
-            connect_in(&mut tx, share, undo).await?;
-            if let Some(p) = payout {
-                let as_i64 =
-                    |v: u64| i64::try_from(v).map_err(|_| corrupt("reorg", "payout value"));
-                sqlx::query(
-                    "INSERT OR REPLACE INTO payouts \
-                     (hash, q, n, outpoint, script, value, range_start) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(hash_bytes(&share.hash()))
-                .bind(as_i64(p.q)?)
-                .bind(as_i64(p.n.to_units())?)
-                .bind(outpoint_key(&p.outpoint).to_vec())
-                .bind(p.script_pubkey.as_bytes().to_vec())
-                .bind(as_i64(p.value.to_units())?)
-                .bind(as_i64(p.start)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(sql("reorg: payout"))?;
-            }
-        }
+        connect_run(&mut tx, connect).await?;
         tx.commit().await.map_err(sql("reorg: commit"))
     }
 
@@ -467,14 +452,14 @@ impl Store {
     /// SQLite errors; [`StoreError::Corrupt`] for malformed rows.
     pub async fn load_utxos(&self) -> Result<Vec<(OutPoint, Coin)>, StoreError> {
         const OP: &str = "load utxos";
-        let rows = sqlx::query(
+        // Streamed row by row: holding every row at once would double the transient memory of
+        // a restart (and glibc keeps that high-water mark).
+        let mut rows = sqlx::query(
             "SELECT outpoint, value, script, height, is_sharebase FROM utxos ORDER BY outpoint",
         )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(sql(OP))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        .fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await.map_err(sql(OP))? {
             let key: Vec<u8> = row.try_get(0).map_err(sql(OP))?;
             let key: [u8; 36] = key
                 .as_slice()
@@ -560,15 +545,16 @@ impl Store {
         let mut dropped = 0;
         if let Some(below) = tip.height.checked_sub(window) {
             let below = i64::from(below);
-            let side = sqlx::query("DELETE FROM shares WHERE height < ? AND on_active = 0")
+            let side = sqlx::query("DELETE FROM shares WHERE on_active = 0 AND height < ?")
                 .bind(below)
                 .execute(&mut *tx)
                 .await
                 .map_err(sql(OP))?;
             dropped += side.rows_affected();
+            // Walk the undo records (the window), not the chain.
             sqlx::query(
-                "DELETE FROM undo WHERE hash IN \
-                 (SELECT hash FROM shares WHERE height < ? AND on_active = 1)",
+                "DELETE FROM undo WHERE hash IN (SELECT u.hash FROM undo u \
+                 CROSS JOIN shares s ON s.hash = u.hash WHERE s.height < ?)",
             )
             .bind(below)
             .execute(&mut *tx)
@@ -577,7 +563,7 @@ impl Store {
         }
         if let Some(below) = body_depth.and_then(|d| tip.height.checked_sub(d.max(window))) {
             let bodies =
-                sqlx::query("UPDATE shares SET body = NULL WHERE height < ? AND body IS NOT NULL")
+                sqlx::query("UPDATE shares SET body = NULL WHERE body IS NOT NULL AND height < ?")
                     .bind(i64::from(below))
                     .execute(&mut *tx)
                     .await
@@ -618,15 +604,14 @@ impl Store {
     /// SQLite errors; [`StoreError::Corrupt`] for gaps or malformed rows.
     pub async fn active_headers(&self) -> Result<Vec<(ShareHash, ShareHeader)>, StoreError> {
         const OP: &str = "load active headers";
-        let rows = sqlx::query(
+        let mut rows = sqlx::query(
             "SELECT hash, height, substr(head, 1, 80) FROM shares WHERE on_active = 1 \
              ORDER BY height",
         )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(sql(OP))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, row) in rows.iter().enumerate() {
+        .fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await.map_err(sql(OP))? {
+            let i = out.len();
             let hash: Vec<u8> = row.try_get(0).map_err(sql(OP))?;
             let height = u32_col(OP, row.try_get(1).map_err(sql(OP))?)?;
             if height as usize != i {
@@ -747,46 +732,84 @@ async fn connect_in(
     share: &Share,
     undo: &ShareUndo,
 ) -> Result<(), StoreError> {
+    connect_run(tx, &[(share, undo, None)]).await
+}
+
+/// Connects a run of shares, each on the previous, starting on the tip, inside `tx`: the tip and
+/// its work are read once and written once, and each share costs one insert (or one update of
+/// a stored side share), its coin changes, its undo record and its payout.
+async fn connect_run(
+    tx: &mut SqlTx<'_, Sqlite>,
+    run: &[(&Share, &ShareUndo, Option<&Payout>)],
+) -> Result<(), StoreError> {
     const OP: &str = "connect";
-    let hash = share.hash();
-    let tip = read_tip(tx, OP).await?;
-    let prev = share.head.header.prev_share;
-    if prev != tip.hash || undo.height != tip.height.wrapping_add(1) {
-        return Err(inconsistent(
-            OP,
-            format!(
-                "share {hash} at height {} (parent {prev}) does not extend the tip {} at \
-                 height {}",
-                undo.height, tip.hash, tip.height
-            ),
-        ));
+    let Some(_) = run.first() else { return Ok(()) };
+    let mut tip = read_tip(tx, OP).await?;
+    let mut work = read_work(tx, &tip.hash, OP).await?;
+    for (share, undo, payout) in run {
+        let hash = share.hash();
+        let prev = share.head.header.prev_share;
+        if prev != tip.hash || undo.height != tip.height.wrapping_add(1) {
+            return Err(inconsistent(
+                OP,
+                format!(
+                    "share {hash} at height {} (parent {prev}) does not extend the tip {} at \
+                     height {}",
+                    undo.height, tip.hash, tip.height
+                ),
+            ));
+        }
+        work = match (work, share_work(share)) {
+            (Some(p), Some(w)) => Some(p + w),
+            _ => None,
+        };
+        if !insert_share(tx, share, undo.height, work, true).await? {
+            // Stored before as a side share: activate it.
+            sqlx::query(
+                "UPDATE shares SET on_active = 1, chain_work = ?, height = ? WHERE hash = ?",
+            )
+            .bind(work.map(|w| w.to_be_bytes().to_vec()))
+            .bind(i64::from(undo.height))
+            .bind(hash_bytes(&hash))
+            .execute(&mut **tx)
+            .await
+            .map_err(sql("connect: activate share"))?;
+        }
+        for (op, _) in &undo.spent {
+            delete_coin(tx, op, "connect: spend").await?;
+        }
+        for (op, coin) in &undo.created {
+            insert_coin(tx, op, coin, "connect: create").await?;
+        }
+        sqlx::query("INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)")
+            .bind(hash_bytes(&hash))
+            .bind(encode_undo(undo))
+            .execute(&mut **tx)
+            .await
+            .map_err(sql("connect: write undo"))?;
+        if let Some(p) = payout {
+            let as_i64 = |v: u64| i64::try_from(v).map_err(|_| corrupt(OP, "payout value"));
+            sqlx::query(
+                "INSERT OR REPLACE INTO payouts \
+                 (hash, q, n, outpoint, script, value, range_start) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(hash_bytes(&hash))
+            .bind(as_i64(p.q)?)
+            .bind(as_i64(p.n.to_units())?)
+            .bind(outpoint_key(&p.outpoint).to_vec())
+            .bind(p.script_pubkey.as_bytes().to_vec())
+            .bind(as_i64(p.value.to_units())?)
+            .bind(as_i64(p.start)?)
+            .execute(&mut **tx)
+            .await
+            .map_err(sql("connect: payout"))?;
+        }
+        tip = Tip {
+            hash,
+            height: undo.height,
+        };
     }
-    let parent_work = read_work(tx, &prev, OP).await?;
-    let work = match (parent_work, share_work(share)) {
-        (Some(p), Some(w)) => Some(p + w),
-        _ => None,
-    };
-    insert_share(tx, share, undo.height, work, true).await?;
-    sqlx::query("UPDATE shares SET on_active = 1, chain_work = ?, height = ? WHERE hash = ?")
-        .bind(work.map(|w| w.to_be_bytes().to_vec()))
-        .bind(i64::from(undo.height))
-        .bind(hash_bytes(&hash))
-        .execute(&mut **tx)
-        .await
-        .map_err(sql("connect: activate share"))?;
-    for (op, _) in &undo.spent {
-        delete_coin(tx, op, "connect: spend").await?;
-    }
-    for (op, coin) in &undo.created {
-        insert_coin(tx, op, coin, "connect: create").await?;
-    }
-    sqlx::query("INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)")
-        .bind(hash_bytes(&hash))
-        .bind(encode_undo(undo))
-        .execute(&mut **tx)
-        .await
-        .map_err(sql("connect: write undo"))?;
-    write_tip(tx, &hash, undo.height, OP).await
+    write_tip(tx, &tip.hash, tip.height, OP).await
 }
 
 /// Disconnects the tip `hash` inside `tx` (see [`Store::disconnect`]).
@@ -927,8 +950,8 @@ async fn insert_share(
     height: u32,
     work: Option<Work>,
     on_active: bool,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "INSERT OR IGNORE INTO shares (hash, height, prev, head, body, chain_work, on_active) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -942,7 +965,7 @@ async fn insert_share(
     .execute(&mut **tx)
     .await
     .map_err(sql("insert share"))?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 async fn insert_coin(
