@@ -320,11 +320,19 @@ pub fn rpc_server(state: ApiState, credentials: Credentials) -> RpcServer {
             )
         })?;
         let hash = share.hash();
-        let outcome = st
-            .net
-            .submit_local_share(share, Origin::Api)
-            .await
-            .map_err(node_error)?;
+        let outcome = match st.net.submit_local_share(share, Origin::Api).await {
+            Ok(o) => o,
+            // Held until its parent arrives (by gossip, sync or another submitshare).
+            Err(NodeError::Chain(p2share_consensus::ChainError::Orphan { prev, .. })) => {
+                return Ok(json!({
+                    "hash": hash.to_string(),
+                    "outcome": "orphan",
+                    "missing_parent": prev.to_string(),
+                    "reorg_depth": 0,
+                }));
+            }
+            Err(e) => return Err(node_error(e)),
+        };
         let (name, depth) = match &outcome {
             AcceptOutcome::AlreadyKnown => ("already_known", 0),
             AcceptOutcome::SideBranch => ("side_branch", 0),

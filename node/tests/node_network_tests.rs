@@ -427,6 +427,22 @@ async fn the_api_answers_refuses_bad_calls_and_streams_events() {
     let info = rpc(&a, "getnetworkinfo", json!([])).await.unwrap();
     assert_eq!(info["network"], "regtest");
     assert!(rpc(&a, "getmempoolinfo", json!([])).await.unwrap()["size"] == 0);
+
+    // A share whose parent is unknown is held, and connects when the parent comes.
+    let next = mine(&mut t, &script, 2);
+    let hex = |s: &p2share_consensus::Share| {
+        bitcoin::hex::DisplayHex::to_lower_hex_string(&s.encode()[..])
+    };
+    let r = rpc(&a, "submitshare", json!([hex(&next[1])]))
+        .await
+        .unwrap();
+    assert_eq!(r["outcome"], "orphan");
+    assert_eq!(r["missing_parent"], next[0].hash().to_string());
+    let r = rpc(&a, "submitshare", json!([hex(&next[0])]))
+        .await
+        .unwrap();
+    assert_eq!(r["outcome"], "extended");
+    assert_eq!(a.node.tip().await, (next[1].hash(), 3));
     rpc(&a, "stop", json!([])).await.unwrap();
     a.shutdown().await;
 }
