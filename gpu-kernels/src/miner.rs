@@ -1,0 +1,246 @@
+//! The multi-threaded CPU miner: one OS thread per requested core, each hashing a disjoint part
+//! of the current job's nonce range; candidates go out on a channel.
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+use crate::backend::{best_backend, Backend, UnavailableBackend};
+use crate::hasher::{Candidate, CpuHasher, Hasher, Job, StopSignal};
+
+/// How to run a [`CpuMiner`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CpuMinerConfig {
+    /// Worker threads (one per core to use); at least one.
+    pub threads: usize,
+    /// The SHA256d backend every thread runs.
+    pub backend: Backend,
+}
+
+impl Default for CpuMinerConfig {
+    /// Every available core on the best backend.
+    fn default() -> Self {
+        CpuMinerConfig {
+            threads: thread::available_parallelism().map_or(1, |n| n.get()),
+            backend: best_backend(),
+        }
+    }
+}
+
+/// Why a [`CpuMiner`] could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum MinerError {
+    /// The configuration asked for zero threads.
+    NoThreads,
+    /// The CPU lacks the backend's instructions.
+    Unavailable(UnavailableBackend),
+    /// The operating system refused a thread.
+    Spawn(io::Error),
+}
+
+impl fmt::Display for MinerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MinerError::NoThreads => f.write_str("a CPU miner needs at least one thread"),
+            MinerError::Unavailable(e) => e.fmt(f),
+            MinerError::Spawn(e) => write!(f, "cannot start a miner thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for MinerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MinerError::Spawn(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What the workers share: the current job under a lock, and the atomics they poll.
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    /// Bumped with every new job (or cleared job); a scan of an older generation stops.
+    generation: Arc<AtomicU64>,
+    /// Raised once, at shutdown.
+    shutdown: Arc<AtomicBool>,
+}
+
+#[derive(Debug)]
+struct State {
+    job: Option<Arc<Job>>,
+    generation: u64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running CPU miner. Dropping it stops and joins its threads.
+#[derive(Debug)]
+pub struct CpuMiner {
+    config: CpuMinerConfig,
+    shared: Arc<Shared>,
+    workers: Vec<JoinHandle<()>>,
+    counters: Vec<Arc<AtomicU64>>,
+    started: Instant,
+}
+
+impl CpuMiner {
+    /// Starts `config.threads` idle worker threads; returns the miner and the channel on which
+    /// every verified [`Candidate`] arrives.
+    pub fn start(config: CpuMinerConfig) -> Result<(CpuMiner, Receiver<Candidate>), MinerError> {
+        if config.threads == 0 {
+            return Err(MinerError::NoThreads);
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                job: None,
+                generation: 0,
+            }),
+            wake: Condvar::new(),
+            generation: Arc::new(AtomicU64::new(0)),
+            shutdown: Arc::new(AtomicBool::new(false)),
+        });
+        let (tx, rx) = mpsc::channel();
+        let mut miner = CpuMiner {
+            config,
+            shared,
+            workers: Vec::with_capacity(config.threads),
+            counters: Vec::with_capacity(config.threads),
+            started: Instant::now(),
+        };
+        for index in 0..config.threads {
+            let hasher = CpuHasher::new(config.backend).map_err(MinerError::Unavailable)?;
+            miner.counters.push(hasher.counter());
+            let shared = Arc::clone(&miner.shared);
+            let tx = tx.clone();
+            let threads = config.threads;
+            let handle = thread::Builder::new()
+                .name(format!("cpu-miner-{index}"))
+                .spawn(move || worker(&shared, hasher, index, threads, &tx))
+                .map_err(MinerError::Spawn)?;
+            miner.workers.push(handle);
+        }
+        Ok((miner, rx))
+    }
+
+    /// Replaces the current job at once: running scans of the old job stop within one
+    /// [`CHUNK`](crate::CHUNK) and every thread starts on its part of `job.nonces`.
+    pub fn set_job(&self, job: Job) {
+        self.publish(Some(Arc::new(job)));
+    }
+
+    /// Stops hashing (the threads idle until the next [`CpuMiner::set_job`]).
+    pub fn clear_job(&self) {
+        self.publish(None);
+    }
+
+    fn publish(&self, job: Option<Arc<Job>>) {
+        let mut state = self.shared.lock();
+        state.generation += 1;
+        state.job = job;
+        self.shared
+            .generation
+            .store(state.generation, Ordering::Relaxed);
+        drop(state);
+        self.shared.wake.notify_all();
+    }
+
+    /// The configuration it runs.
+    pub fn config(&self) -> CpuMinerConfig {
+        self.config
+    }
+
+    /// Hashes computed by each thread so far.
+    pub fn thread_hashes(&self) -> Vec<u64> {
+        self.counters
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// Hashes computed by all threads so far.
+    pub fn hashes(&self) -> u64 {
+        self.thread_hashes().iter().sum()
+    }
+
+    /// Hashes per second of all threads since the miner started.
+    pub fn hashrate(&self) -> f64 {
+        let secs = self.started.elapsed().as_secs_f64();
+        if secs > 0.0 {
+            self.hashes() as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Stops the threads and waits for them.
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for CpuMiner {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::Relaxed);
+        // Take the lock so that no worker is between its check and its wait.
+        drop(self.shared.lock());
+        self.shared.wake.notify_all();
+        for handle in self.workers.drain(..) {
+            // A worker that panicked has nothing left to clean up.
+            let _ = handle.join();
+        }
+    }
+}
+
+/// One worker: waits for a new generation, hashes its part of the job, repeats.
+fn worker(
+    shared: &Shared,
+    mut hasher: CpuHasher,
+    index: usize,
+    threads: usize,
+    tx: &Sender<Candidate>,
+) {
+    let mut seen = 0u64;
+    loop {
+        let (job, generation) = {
+            let mut state = shared.lock();
+            loop {
+                if shared.shutdown.load(Ordering::Relaxed) {
+                    return;
+                }
+                if state.generation != seen {
+                    seen = state.generation;
+                    if let Some(job) = &state.job {
+                        break (Arc::clone(job), seen);
+                    }
+                }
+                state = shared
+                    .wake
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        let part = Job::clone(&job).with_nonces(job.nonces.part(index, threads));
+        let stop = StopSignal::with_generation(
+            Arc::clone(&shared.shutdown),
+            Arc::clone(&shared.generation),
+            generation,
+        );
+        // The backend was checked when the hasher was made; a send fails only when the
+        // receiver is gone, and then nobody wants candidates any more.
+        let _ = hasher.scan(&part, &stop, &mut |c| {
+            let _ = tx.send(c);
+        });
+    }
+}

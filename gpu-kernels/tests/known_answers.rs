@@ -1,0 +1,216 @@
+//! Known-answer tests on two real Bitcoin headers, and the miner end to end.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers: a failure is a failed test
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use p2share_gpu_kernels::{
+    available_backends, reference_sha256d, CpuHasher, CpuMiner, CpuMinerConfig, Hasher, Job,
+    NonceRange, StopSignal, Target, NONCE_OFFSET,
+};
+
+/// Bytes of a hash or root given in the usual (reversed, big-endian) hex display.
+fn internal(display_hex: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&display_hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    out.reverse();
+    out
+}
+
+/// An 80-byte header from its published fields.
+fn header(version: u32, prev: &str, merkle: &str, time: u32, bits: u32, nonce: u32) -> [u8; 80] {
+    let mut h = [0u8; 80];
+    h[0..4].copy_from_slice(&version.to_le_bytes());
+    h[4..36].copy_from_slice(&internal(prev));
+    h[36..68].copy_from_slice(&internal(merkle));
+    h[68..72].copy_from_slice(&time.to_le_bytes());
+    h[72..76].copy_from_slice(&bits.to_le_bytes());
+    h[76..80].copy_from_slice(&nonce.to_le_bytes());
+    h
+}
+
+struct Known {
+    header: [u8; 80],
+    bits: u32,
+    nonce: u32,
+    hash: &'static str,
+}
+
+fn genesis() -> Known {
+    Known {
+        header: header(
+            1,
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b",
+            1_231_006_505,
+            0x1d00_ffff,
+            2_083_236_893,
+        ),
+        bits: 0x1d00_ffff,
+        nonce: 2_083_236_893,
+        hash: "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
+    }
+}
+
+fn block_125552() -> Known {
+    Known {
+        header: header(
+            1,
+            "00000000000008a3a41b85b8b29ad444def299fee21793cd8b9e567eab02cd81",
+            "2b12fcf1b09288fcaff797d71e950e71ae42b91e8bdb2304758dfcffc2b620e3",
+            1_305_998_791,
+            0x1a44_b9f2,
+            2_504_433_986,
+        ),
+        bits: 0x1a44_b9f2,
+        nonce: 2_504_433_986,
+        hash: "00000000000000001e8d6829a8a21adc5d38d0a473b144b6765798e61f98bd1d",
+    }
+}
+
+/// The header with its nonce field overwritten, as a template would have it.
+fn template(k: &Known) -> [u8; 80] {
+    let mut h = k.header;
+    h[NONCE_OFFSET..].copy_from_slice(&0xdead_beef_u32.to_le_bytes());
+    h
+}
+
+#[test]
+fn reference_hashes_match_the_published_ones_and_meet_their_targets() {
+    for k in [genesis(), block_125552()] {
+        let hash = reference_sha256d(&template(&k), k.nonce);
+        assert_eq!(hash, internal(k.hash));
+        let target = Target::from_compact(k.bits).unwrap();
+        assert!(target.is_met_by(&hash));
+        assert!(!target.is_met_by(&reference_sha256d(&k.header, k.nonce ^ 1)));
+    }
+}
+
+#[test]
+fn compact_targets_decode() {
+    let t = Target::from_compact(0x1d00_ffff).unwrap().to_le_bytes();
+    let mut expected = [0u8; 32];
+    expected[26] = 0xff;
+    expected[27] = 0xff;
+    assert_eq!(t, expected);
+    let t = Target::from_compact(0x0300_1234).unwrap().to_le_bytes();
+    assert_eq!(&t[..3], &[0x34, 0x12, 0x00]);
+    let t = Target::from_compact(0x0112_3456).unwrap().to_le_bytes();
+    assert_eq!(t[0], 0x12);
+    assert_eq!(Target::from_compact(0x0480_0001), None); // negative
+    assert_eq!(Target::from_compact(0x2201_0000), None); // above 2^256
+    assert!(Target::from_compact(0x2100_ffff).is_some());
+}
+
+#[test]
+fn every_backend_finds_the_known_nonces_in_a_range_around_them() {
+    for k in [genesis(), block_125552()] {
+        let target = Target::from_compact(k.bits).unwrap();
+        let job =
+            Job::new(7, template(&k), target).with_nonces(NonceRange::around(k.nonce, 40_000));
+        for backend in available_backends() {
+            let mut hasher = CpuHasher::new(backend).unwrap();
+            let found = hasher.find(&job).unwrap();
+            assert_eq!(found.len(), 1, "{backend}: {found:?}");
+            assert_eq!(found[0].nonce, k.nonce, "{backend}");
+            assert_eq!(found[0].job_id, 7);
+            assert_eq!(found[0].hash, internal(k.hash));
+            assert_eq!(hasher.hashes(), 80_001);
+            assert!(hasher.hashrate() > 0.0);
+        }
+    }
+}
+
+#[test]
+fn an_easy_target_reports_exactly_the_reference_set() {
+    // Top byte at most 0x0f: about one nonce in sixteen.
+    let mut t = [0xffu8; 32];
+    t[31] = 0x0f;
+    let target = Target::from_le_bytes(t);
+    let header = template(&genesis());
+    let range = NonceRange::new(1_000, 3_001).unwrap();
+    let expected: Vec<u32> = (1_000..3_001u32)
+        .filter(|n| target.is_met_by(&reference_sha256d(&header, *n)))
+        .collect();
+    assert!(expected.len() > 50);
+    for backend in available_backends() {
+        let found = CpuHasher::new(backend)
+            .unwrap()
+            .find(&Job::new(1, header, target).with_nonces(range))
+            .unwrap();
+        let nonces: Vec<u32> = found.iter().map(|c| c.nonce).collect();
+        assert_eq!(nonces, expected, "{backend}");
+    }
+}
+
+#[test]
+fn a_raised_flag_stops_a_scan() {
+    let flag = Arc::new(AtomicBool::new(true));
+    let stop = StopSignal::from_flag(Arc::clone(&flag));
+    let mut hasher = CpuHasher::best();
+    let report = hasher
+        .scan(&Job::new(1, [0; 80], Target::MAX), &stop, &mut |_| {})
+        .unwrap();
+    assert!(!report.completed);
+    assert_eq!(report.hashes, 0);
+    flag.store(false, Ordering::Relaxed);
+    let job = Job::new(1, [0; 80], Target::ZERO).with_nonces(NonceRange::new(0, 10).unwrap());
+    let report = hasher.scan(&job, &stop, &mut |_| {}).unwrap();
+    assert!(report.completed);
+    assert_eq!(report.hashes, 10);
+}
+
+#[test]
+fn nonce_ranges_split_into_disjoint_covering_parts() {
+    let r = NonceRange::FULL;
+    let parts: Vec<_> = (0..3).map(|i| r.part(i, 3)).collect();
+    assert_eq!(parts[0].start(), 0);
+    assert_eq!(parts[2].end(), NonceRange::LIMIT);
+    assert_eq!(parts[0].end(), parts[1].start());
+    assert_eq!(parts[1].end(), parts[2].start());
+    assert_eq!(
+        parts.iter().map(|p| p.len()).sum::<u64>(),
+        NonceRange::LIMIT
+    );
+    assert!(r.part(3, 3).is_empty());
+    assert_eq!(NonceRange::around(5, 10), NonceRange::new(0, 16).unwrap());
+    assert_eq!(NonceRange::around(u32::MAX, 1).end(), NonceRange::LIMIT);
+    assert_eq!(NonceRange::new(2, 1), None);
+    assert_eq!(NonceRange::new(0, NonceRange::LIMIT + 1), None);
+}
+
+#[test]
+fn the_miner_finds_both_nonces_on_two_threads_and_new_work_replaces_old() {
+    for backend in available_backends() {
+        let (miner, rx) = CpuMiner::start(CpuMinerConfig {
+            threads: 2,
+            backend,
+        })
+        .unwrap();
+        for (id, k) in [(1u64, genesis()), (2, block_125552())] {
+            let target = Target::from_compact(k.bits).unwrap();
+            // The nonce sits in the second thread's half.
+            let range = NonceRange::new(u64::from(k.nonce) - 30_000, u64::from(k.nonce) + 10_000);
+            miner.set_job(Job::new(id, template(&k), target).with_nonces(range.unwrap()));
+            let c = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+            assert_eq!((c.job_id, c.nonce), (id, k.nonce), "{backend}");
+            assert_eq!(c.hash, internal(k.hash));
+        }
+        // A job over all nonces with an impossible target, then an easy job replacing it:
+        // candidates of the new job arrive at once, not after the old one's 2^32 nonces.
+        miner.set_job(Job::new(3, [0; 80], Target::ZERO));
+        std::thread::sleep(Duration::from_millis(50));
+        miner.set_job(Job::new(4, [0; 80], Target::MAX));
+        let c = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(c.job_id, 4);
+        miner.clear_job();
+        let before = miner.hashes();
+        assert!(before > 0);
+        assert_eq!(miner.thread_hashes().len(), 2);
+        assert!(miner.hashrate() > 0.0);
+        miner.stop();
+    }
+}
