@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use p2share_node::{daemon, select, standalone};
+use p2share_node::{daemon, devnet, select, standalone};
 
 /// The p2share sharechain node.
 #[derive(Parser)]
@@ -18,6 +18,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The devnet in one command: the embedded regtest mainchain, a sharechain node and the
+    /// CPU miner, with progress until Ctrl-C.
+    Run(devnet::Args),
     /// Recompute which share the Bitcoin block after share `i` must pay, from share i's header
     /// and an exported UTXO set — an independent audit of the payout rule.
     SelectShareholder(select::Args),
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         None => daemon::run(&cli.daemon)
             .map(|()| String::new())
             .map_err(|e| e.to_string()),
+        Some(Command::Run(args)) => devnet::run(&args).map(|()| String::new()),
         Some(Command::SelectShareholder(args)) => select::run(&args).map_err(|e| e.to_string()),
         Some(Command::RegtestMainchain(args)) => standalone::run(&args).map(|()| String::new()),
     };

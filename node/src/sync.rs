@@ -146,6 +146,11 @@ impl Net {
         Ok(out)
     }
 
+    /// The node core.
+    pub fn node_handle(&self) -> Node {
+        self.node.clone()
+    }
+
     /// The p2p handle.
     pub fn p2p(&self) -> &P2pHandle {
         &self.p2p

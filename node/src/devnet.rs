@@ -1,0 +1,296 @@
+//! `p2share-node run`: the devnet in one command — the embedded regtest mainchain (with a
+//! stricter block target, so that about one share in `block_target_ratio` is also a Bitcoin
+//! block), a node on the `regtest` sharechain, and the CPU hasher mining to a key kept in the
+//! data directory, with progress printed until Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bitcoin::secp256k1::{Secp256k1, SecretKey};
+use bitcoin::{Address, CompressedPublicKey, Network, ScriptBuf};
+use p2share_consensus::ChainParams;
+use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
+use p2share_p2p::Multiaddr;
+use p2share_regtest::Policy;
+
+use crate::daemon::{self, Config, Daemon, DaemonError, P2pSection};
+use crate::mining::{start_miner, Miner};
+use crate::regtest_server::{self, RegtestMainchain};
+use crate::standalone::divide_target;
+
+/// Flags of `run`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
+    /// Data directory of the devnet (mainchain, node, mining key).
+    #[arg(long)]
+    pub datadir: Option<PathBuf>,
+    /// Hasher threads (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Another devnet node to join (repeatable): `/ip4/…/tcp/…/p2p/<peer id>`.
+    #[arg(long = "peer")]
+    pub peers: Vec<String>,
+    /// Sharechain listen address.
+    #[arg(long, default_value = "/ip4/0.0.0.0/tcp/29333")]
+    pub listen: String,
+    /// API address.
+    #[arg(long, default_value = "127.0.0.1:29332")]
+    pub api_bind: String,
+    /// Embedded mainchain JSON-RPC address.
+    #[arg(long, default_value = "127.0.0.1:18443")]
+    pub bitcoin_rpc_bind: String,
+    /// Embedded mainchain Esplora address.
+    #[arg(long, default_value = "127.0.0.1:3002")]
+    pub esplora_bind: String,
+    /// Bitcoin blocks are this many times harder than regtest shares (one share in about this
+    /// many is a Bitcoin block).
+    #[arg(long, default_value_t = 50)]
+    pub block_target_ratio: u64,
+    /// Seconds between progress lines.
+    #[arg(long, default_value_t = 10)]
+    pub progress_secs: u64,
+    /// Log filter.
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+}
+
+/// The devnet's mining key: 32 random bytes in `miner.key` (hex, mode 0600), created once.
+///
+/// # Errors
+/// I/O errors and a malformed key file, named.
+pub fn load_or_create_key(path: &Path) -> Result<SecretKey, String> {
+    use bitcoin::hex::{DisplayHex, FromHex};
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let bytes = Vec::<u8>::from_hex(text.trim())
+            .map_err(|e| format!("{}: not a hex key: {e}", path.display()))?;
+        return SecretKey::from_slice(&bytes)
+            .map_err(|e| format!("{}: not a secp256k1 key: {e}", path.display()));
+    }
+    let mut bytes = [0u8; 32];
+    let key = loop {
+        getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+        if let Ok(k) = SecretKey::from_slice(&bytes) {
+            break k;
+        }
+    };
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes.to_lower_hex_string())
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot protect {}: {e}", tmp.display()))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(key)
+}
+
+/// The P2WPKH script and regtest address of a key.
+pub fn key_script(key: &SecretKey) -> (ScriptBuf, Address) {
+    let secp = Secp256k1::signing_only();
+    let pk = CompressedPublicKey(key.public_key(&secp));
+    let address = Address::p2wpkh(&pk, Network::Regtest);
+    (address.script_pubkey(), address)
+}
+
+/// A running devnet: mainchain, node and miner.
+#[derive(Debug)]
+pub struct Devnet {
+    /// The embedded Bitcoin regtest chain.
+    pub mainchain: RegtestMainchain,
+    /// The sharechain node.
+    pub daemon: Daemon,
+    /// The miner.
+    pub miner: Miner,
+    /// Where the miner is paid.
+    pub address: Address,
+}
+
+/// Starts the devnet.
+///
+/// # Errors
+/// A message naming what could not start.
+pub async fn start(args: &Args, datadir: &Path) -> Result<Devnet, String> {
+    let parse = |what: &str, s: &str| -> Result<std::net::SocketAddr, String> {
+        s.parse().map_err(|e| format!("{what} {s:?}: {e}"))
+    };
+    let mainchain = RegtestMainchain::start(regtest_server::Config {
+        datadir: datadir.join("mainchain"),
+        rpc_bind: parse("--bitcoin-rpc-bind", &args.bitcoin_rpc_bind)?,
+        esplora_bind: parse("--esplora-bind", &args.esplora_bind)?,
+        policy: Policy {
+            block_target: (args.block_target_ratio > 1).then(|| {
+                divide_target(
+                    bitcoin::pow::Target::MAX_ATTAINABLE_REGTEST,
+                    args.block_target_ratio,
+                )
+            }),
+        },
+    })
+    .await
+    .map_err(|e| format!("embedded mainchain: {e}"))?;
+    let peers = args
+        .peers
+        .iter()
+        .map(|p| {
+            p.parse::<Multiaddr>()
+                .map_err(|e| format!("--peer {p:?}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = Config {
+        params: ChainParams::regtest(),
+        datadir: datadir.join("node"),
+        listen: vec![args
+            .listen
+            .parse()
+            .map_err(|e| format!("--listen {:?}: {e}", args.listen))?],
+        peers,
+        api_bind: parse("--api-bind", &args.api_bind)?,
+        api_credentials: None,
+        window: crate::service::DEFAULT_WINDOW,
+        prune_depth: None,
+        mempool: p2share_mempool::MempoolConfig::default(),
+        log_level: args.log_level.clone(),
+        log_file: true,
+        log_keep: 7,
+        p2p: P2pSection {
+            nat: Some(false),
+            ..P2pSection::default()
+        },
+    };
+    std::fs::create_dir_all(&config.datadir)
+        .map_err(|e| format!("cannot create {}: {e}", config.datadir.display()))?;
+    let daemon = Daemon::start(&config)
+        .await
+        .map_err(|e: DaemonError| e.to_string())?;
+    let key = load_or_create_key(&datadir.join("miner.key"))?;
+    let (script, address) = key_script(&key);
+    let rpc = BitcoindRpc::new(RpcConfig::new(
+        mainchain.rpc_url(),
+        Auth::CookieFile(mainchain.cookie_path().to_path_buf()),
+    ))
+    .map_err(|e| format!("mainchain client: {e}"))?;
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let miner = start_miner(daemon.net.clone(), rpc, script, threads)?;
+    Ok(Devnet {
+        mainchain,
+        daemon,
+        miner,
+        address,
+    })
+}
+
+/// Runs `p2share-node run` until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// A message naming what failed.
+pub fn run(args: &Args) -> Result<(), String> {
+    let datadir = args
+        .datadir
+        .clone()
+        .unwrap_or_else(|| daemon::default_data_root().join("devnet"));
+    std::fs::create_dir_all(&datadir)
+        .map_err(|e| format!("cannot create {}: {e}", datadir.display()))?;
+    {
+        use std::io::IsTerminal;
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_new(&args.log_level)
+                    .map_err(|e| format!("--log-level {:?}: {e}", args.log_level))?,
+            )
+            .try_init();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        let devnet = start(args, &datadir).await?;
+        let p2p = devnet.daemon.net.p2p();
+        let addrs = p2p.listen_addrs().await.unwrap_or_default();
+        println!("p2share devnet — data {}", datadir.display());
+        println!(
+            "  Bitcoin regtest: JSON-RPC {} (cookie {}), Esplora {}",
+            devnet.mainchain.rpc_url(),
+            devnet.mainchain.cookie_path().display(),
+            devnet.mainchain.esplora_url()
+        );
+        println!(
+            "  sharechain node: API http://{} (cookie {}/node/.cookie)",
+            devnet.daemon.api_addr,
+            datadir.display()
+        );
+        for a in &addrs {
+            println!("  join it with: --peer {a}/p2p/{}", p2p.local_peer_id());
+        }
+        println!("  mining to {}", devnet.address);
+        let mut stop = devnet.daemon.stop_requested();
+        let mut tick = tokio::time::interval(Duration::from_secs(args.progress_secs.max(1)));
+        tick.tick().await;
+        let mut reported_blocks = 0usize;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                () = sigterm() => break,
+                _ = stop.wait_for(|s| *s) => break,
+                _ = tick.tick() => {
+                    let s = devnet.miner.stats().await;
+                    let (height, n) = devnet.daemon.node.with_chain(|c| (c.height(), c.utxo().eligible_total().to_units())).await;
+                    let peers = p2p.peers().await.map(|p| p.len()).unwrap_or(0);
+                    println!(
+                        "height {height} | my shares {} | {:.2} MH/s | Bitcoin blocks {} | n = {n} | peers {peers}",
+                        s.shares_found,
+                        s.hashrate / 1e6,
+                        s.blocks.len(),
+                    );
+                    for b in s.blocks.iter().skip(reported_blocks) {
+                        println!(
+                            "  Bitcoin block {} at {} ({}) paid {} sat to {} — selected {}",
+                            b.block_hash,
+                            b.bitcoin_height,
+                            b.outcome,
+                            b.value_sat,
+                            script_label(&b.paid_script),
+                            b.selected.as_deref().unwrap_or("none (n = 0: the share's own sharebase)"),
+                        );
+                    }
+                    reported_blocks = s.blocks.len();
+                }
+            }
+        }
+        println!("stopping…");
+        devnet.miner.stop();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        devnet.daemon.shutdown().await;
+        devnet.mainchain.shutdown().await;
+        Ok(())
+    })
+}
+
+fn script_label(hex: &str) -> String {
+    ScriptBuf::from_hex(hex)
+        .ok()
+        .and_then(|s| Address::from_script(&s, Network::Regtest).ok())
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| hex.to_string())
+}
+
+async fn sigterm() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await;
+}

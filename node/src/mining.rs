@@ -1,0 +1,473 @@
+//! Mining: the job builder (Bitcoin template + sharechain tip + mempool → a share whose Bitcoin
+//! coinbase pays the selected share), the loop that feeds the CPU hasher and turns its
+//! solutions into shares and — when they also meet Bitcoin's target — Bitcoin blocks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bitcoin::block::Header as BitcoinHeader;
+use bitcoin::consensus::serialize;
+use bitcoin::hashes::Hash;
+use bitcoin::script::{Builder, PushBytesBuf};
+use bitcoin::{Block, ScriptBuf, Target, Transaction, TxMerkleNode, Witness};
+use p2share_consensus::builder::{build_share, BuildError, WorkTemplate};
+use p2share_consensus::chain::{AcceptOutcome, ChainState};
+use p2share_consensus::pow::decode_compact;
+use p2share_consensus::validation::{coinbase_payee, height_push};
+use p2share_consensus::{Share, ShareHash};
+use p2share_mainchain::rpc::BitcoindRpc;
+use p2share_mainchain::{BlockTemplate, Mainchain, SubmitResult};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch, Mutex};
+
+use crate::service::{unix_now, NodeEvent, Origin};
+use crate::sync::Net;
+
+/// Bytes of extranonce in the Bitcoin coinbase scriptSig: 4 for the node, 4 for a Stratum
+/// client later (extranonce1 ‖ extranonce2).
+pub const EXTRANONCE_SIZE: usize = 8;
+
+/// A unit of work: an unmined share (nonce 0) and the Bitcoin template it was built from.
+#[derive(Clone, Debug)]
+pub struct MiningJob {
+    /// Job id (increasing).
+    pub id: u64,
+    /// The share, Bitcoin nonce still to find.
+    pub share: Share,
+    /// The Bitcoin transactions after the coinbase, for a block.
+    pub bitcoin_txs: Vec<Transaction>,
+    /// The target a share must meet.
+    pub share_target: Target,
+    /// The target a Bitcoin block must meet (the template's, which may be a devnet policy).
+    pub bitcoin_target: Target,
+    /// The extranonce in the coinbase.
+    pub extranonce: u64,
+    /// Bitcoin height of the template.
+    pub bitcoin_height: u32,
+    /// When it was built.
+    pub built: Instant,
+}
+
+/// The merkle branch of the first leaf (the coinbase) over `txids` of the other transactions.
+pub fn coinbase_branch(others: &[TxMerkleNode]) -> Vec<TxMerkleNode> {
+    let mut branch = Vec::new();
+    // Level 0: [coinbase placeholder, others...]; the placeholder is never read.
+    let mut level: Vec<Option<TxMerkleNode>> = std::iter::once(None)
+        .chain(others.iter().copied().map(Some))
+        .collect();
+    while level.len() > 1 {
+        let sibling = level.get(1).copied().flatten().or(level[0]);
+        if let Some(s) = sibling {
+            branch.push(s);
+        }
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        for pair in level.chunks(2) {
+            let left = pair[0];
+            let right = pair.get(1).copied().unwrap_or(left);
+            next.push(match (left, right) {
+                (Some(l), Some(r)) => {
+                    let mut buf = [0u8; 64];
+                    buf[..32].copy_from_slice(l.as_byte_array());
+                    buf[32..].copy_from_slice(r.as_byte_array());
+                    Some(TxMerkleNode::hash(&buf))
+                }
+                _ => None, // the path of the coinbase
+            });
+        }
+        level = next;
+    }
+    branch
+}
+
+fn coinbase_script_sig(bitcoin_height: u32, extranonce: u64) -> ScriptBuf {
+    let mut sig = height_push(bitcoin_height).into_bytes();
+    let extra = PushBytesBuf::from(extranonce.to_be_bytes());
+    sig.extend_from_slice(
+        Builder::new()
+            .push_slice(extra)
+            .push_slice(b"/p2share/")
+            .as_bytes(),
+    );
+    ScriptBuf::from_bytes(sig)
+}
+
+/// Builds a job on the chain's tip from a Bitcoin template: the coinbase carries the BIP-34
+/// height, the extranonce, the single payout output (to the selected share's script), the
+/// share commitment, and Bitcoin's witness commitment when the template needs one.
+///
+/// # Errors
+/// [`BuildError`] from the consensus builder.
+pub fn build_job(
+    chain: &ChainState,
+    template: &BlockTemplate,
+    sharebase_script: &ScriptBuf,
+    share_txs: Vec<Transaction>,
+    extranonce: u64,
+    id: u64,
+) -> Result<MiningJob, BuildError> {
+    let others: Vec<TxMerkleNode> = template
+        .transactions
+        .iter()
+        .map(|t| TxMerkleNode::from_byte_array(t.txid.to_byte_array()))
+        .collect();
+    let work = WorkTemplate {
+        version: bitcoin::block::Version::from_consensus(template.version),
+        prev_blockhash: template.previous_block_hash,
+        bits: template.bits,
+        time: template.cur_time.max(template.min_time),
+        coinbase_value: template.coinbase_value,
+        merkle_branch: coinbase_branch(&others),
+        coinbase_script_sig: coinbase_script_sig(template.height, extranonce),
+    };
+    let now = u32::try_from(unix_now()).unwrap_or(u32::MAX);
+    let mut share = build_share(
+        chain,
+        sharebase_script.clone(),
+        share_txs,
+        now,
+        &extranonce.to_be_bytes(),
+        &work,
+    )?;
+    if let Some(commitment) = &template.default_witness_commitment {
+        let cb = &mut share.head.work.coinbase;
+        cb.output.push(bitcoin::TxOut {
+            value: bitcoin::Amount::ZERO,
+            script_pubkey: commitment.clone(),
+        });
+        if let Some(input) = cb.input.first_mut() {
+            input.witness = Witness::from_slice(&[[0u8; 32]]);
+        }
+        share.head.work.header.merkle_root = share.head.work.computed_merkle_root();
+    }
+    let share_target = decode_compact(share.head.header.bits).unwrap_or(Target::ZERO);
+    Ok(MiningJob {
+        id,
+        share,
+        bitcoin_txs: template.transactions.iter().map(|t| t.tx.clone()).collect(),
+        share_target,
+        bitcoin_target: template.target,
+        extranonce,
+        bitcoin_height: template.height,
+        built: Instant::now(),
+    })
+}
+
+/// The Bitcoin block of a mined job.
+pub fn assemble_block(header: BitcoinHeader, job: &MiningJob) -> Block {
+    let mut txdata = Vec::with_capacity(job.bitcoin_txs.len() + 1);
+    txdata.push(job.share.head.work.coinbase.clone());
+    txdata.extend(job.bitcoin_txs.iter().cloned());
+    Block { header, txdata }
+}
+
+/// A Bitcoin block this node found.
+#[derive(Clone, Debug, Serialize)]
+pub struct FoundBlock {
+    /// Bitcoin block hash.
+    pub block_hash: String,
+    /// Bitcoin height.
+    pub bitcoin_height: u32,
+    /// The share that is the block.
+    pub share: ShareHash,
+    /// Sharechain height.
+    pub share_height: u32,
+    /// The selected share's outpoint (`txid:vout`), or `null` while `n` was 0.
+    pub selected: Option<String>,
+    /// The script the coinbase paid (hex).
+    pub paid_script: String,
+    /// Value paid, satoshis.
+    pub value_sat: u64,
+    /// What the mainchain answered (`accepted` or its reject reason).
+    pub outcome: String,
+    /// Unix time.
+    pub time: u64,
+}
+
+/// Live mining figures.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MiningStats {
+    /// Hashes per second of all local hashers.
+    pub hashrate: f64,
+    /// Hashes done.
+    pub hashes: u64,
+    /// Shares this node mined that became active (or side) shares.
+    pub shares_found: u64,
+    /// Solutions for jobs already replaced (not submitted).
+    pub stale: u64,
+    /// Bitcoin blocks found.
+    pub blocks: Vec<FoundBlock>,
+    /// Milliseconds to build the current job.
+    pub last_job_ms: f64,
+    /// Current job id.
+    pub job_id: u64,
+}
+
+/// The mining loop's handle.
+#[derive(Clone, Debug)]
+pub struct Miner {
+    stats: Arc<Mutex<MiningStats>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Miner {
+    /// Current figures.
+    pub async fn stats(&self) -> MiningStats {
+        self.stats.lock().await.clone()
+    }
+
+    /// Stops mining (the hasher threads are joined by the loop).
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Starts mining on `net`'s node with the CPU hasher, Bitcoin templates from `mainchain`,
+/// sharebase (and, while `n = 0`, Bitcoin coinbase) paid to `script`.
+///
+/// # Errors
+/// When the hasher cannot start.
+pub fn start_miner(
+    net: Net,
+    mainchain: BitcoindRpc,
+    script: ScriptBuf,
+    threads: usize,
+) -> Result<Miner, String> {
+    let config = p2share_gpu_kernels::CpuMinerConfig {
+        threads: threads.max(1),
+        ..p2share_gpu_kernels::CpuMinerConfig::default()
+    };
+    let backend = config.backend;
+    let (hasher, candidates) =
+        p2share_gpu_kernels::CpuMiner::start(config).map_err(|e| e.to_string())?;
+    tracing::info!(backend = backend.name(), threads, "CPU hasher started");
+    // Bridge the hasher's blocking channel into the async loop.
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while let Ok(c) = candidates.recv() {
+            if tx.send(c).is_err() {
+                break;
+            }
+        }
+    });
+    let stats = Arc::new(Mutex::new(MiningStats::default()));
+    let (stop, stop_rx) = watch::channel(false);
+    let miner = Miner {
+        stats: stats.clone(),
+        stop,
+    };
+    tokio::spawn(mining_loop(
+        net,
+        Arc::new(mainchain),
+        script,
+        hasher,
+        rx,
+        stats,
+        stop_rx,
+    ));
+    Ok(miner)
+}
+
+/// Resolves once `stop` turns true (the watch guard is dropped inside, so callers stay `Send`).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+fn to_hasher_target(t: &Target) -> p2share_gpu_kernels::Target {
+    p2share_gpu_kernels::Target::from_le_bytes(t.to_le_bytes())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn mining_loop(
+    net: Net,
+    mainchain: Arc<BitcoindRpc>,
+    script: ScriptBuf,
+    hasher: p2share_gpu_kernels::CpuMiner,
+    mut candidates: mpsc::UnboundedReceiver<p2share_gpu_kernels::Candidate>,
+    stats: Arc<Mutex<MiningStats>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let node = net.node_handle();
+    let mut events = node.subscribe();
+    let mut job_id = 0u64;
+    let mut extranonce = 0u64;
+    let mut job: Option<MiningJob> = None;
+    let mut template: Option<BlockTemplate> = None;
+    let (tpl_tx, mut tpl_rx) = mpsc::channel::<BlockTemplate>(4);
+    // Templates: fetch, then long-poll for changes; retry on errors.
+    {
+        let mainchain = mainchain.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let mut longpoll: Option<String> = None;
+            loop {
+                let fetched = tokio::select! {
+                    r = mainchain.block_template(longpoll.as_deref()) => r,
+                    () = stopped(&mut stop) => return,
+                };
+                match fetched {
+                    Ok(t) => {
+                        longpoll = t.longpoll_id.clone();
+                        if tpl_tx.send(t).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no Bitcoin template; retrying");
+                        longpoll = None;
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                }
+            }
+        });
+    }
+    let mut refresh = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        let mut rebuild = false;
+        tokio::select! {
+            () = stopped(&mut stop) => break,
+            t = tpl_rx.recv() => {
+                let Some(t) = t else { break };
+                template = Some(t);
+                rebuild = true;
+            }
+            e = events.recv() => {
+                if let Ok(NodeEvent::Tip { .. }) = e {
+                    rebuild = true;
+                }
+            }
+            _ = refresh.tick() => rebuild = true, // fresh times and mempool
+            c = candidates.recv() => {
+                let Some(c) = c else { break };
+                let current = job.as_ref().filter(|j| j.id == c.job_id).cloned();
+                match current {
+                    Some(j) => {
+                        if found(&net, &mainchain, &j, c.nonce, &stats).await {
+                            rebuild = true;
+                        }
+                    }
+                    None => stats.lock().await.stale += 1,
+                }
+            }
+        }
+        {
+            let mut s = stats.lock().await;
+            s.hashrate = hasher.hashrate();
+            s.hashes = hasher.hashes();
+        }
+        if !rebuild {
+            continue;
+        }
+        let Some(t) = &template else { continue };
+        let started = Instant::now();
+        job_id += 1;
+        extranonce += 1;
+        let share_txs = node.with_mempool(|m| m.select(1_000_000, None).txs).await;
+        let built = node
+            .with_chain(|c| build_job(c, t, &script, share_txs, extranonce, job_id))
+            .await;
+        match built {
+            Ok(j) => {
+                let mut header = [0u8; 80];
+                header.copy_from_slice(&serialize(&j.share.head.work.header));
+                hasher.set_job(p2share_gpu_kernels::Job::new(
+                    j.id,
+                    header,
+                    to_hasher_target(&j.share_target),
+                ));
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                let mut s = stats.lock().await;
+                s.last_job_ms = ms;
+                s.job_id = j.id;
+                job = Some(j);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot build a job"),
+        }
+    }
+    hasher.stop();
+    tracing::info!("miner stopped");
+}
+
+/// Handles a solution: the share goes through the same validation as peers' shares; if it is
+/// also a Bitcoin block, the payout is checked against the node's own selection and the block
+/// submitted. Returns whether the tip moved.
+async fn found(
+    net: &Net,
+    mainchain: &BitcoindRpc,
+    job: &MiningJob,
+    nonce: u32,
+    stats: &Arc<Mutex<MiningStats>>,
+) -> bool {
+    let mut share = job.share.clone();
+    share.head.work.header.nonce = nonce;
+    let header = share.head.work.header;
+    let block_hash = header.block_hash();
+    let hash = share.hash();
+    let height = share.head.header.height;
+    let outcome = net.submit_local_share(share.clone(), Origin::Local).await;
+    match &outcome {
+        Ok(
+            AcceptOutcome::Extended | AcceptOutcome::Reorganized { .. } | AcceptOutcome::SideBranch,
+        ) => {
+            stats.lock().await.shares_found += 1;
+            tracing::info!(%hash, height, "share found");
+        }
+        Ok(AcceptOutcome::AlreadyKnown) => return false,
+        Err(e) => {
+            tracing::warn!(%hash, error = %e, "own share refused");
+            return false;
+        }
+    }
+    if !job.bitcoin_target.is_met_by(block_hash) {
+        return true;
+    }
+    // A Bitcoin block: pay exactly what the payout rule selects, checked here before submitting.
+    let node = net.node_handle();
+    let payout = node.with_chain(|c| c.payout_of(&hash).cloned()).await;
+    let Some((_, paid)) = coinbase_payee(&share.head) else {
+        tracing::error!(%hash, "block without a payout output; not submitted");
+        return true;
+    };
+    let expected = match &payout {
+        Some(p) => p.script_pubkey.clone(),
+        None => share
+            .txs
+            .first()
+            .and_then(|sb| sb.output.first())
+            .map(|o| o.script_pubkey.clone())
+            .unwrap_or_default(),
+    };
+    if paid.script_pubkey != expected {
+        tracing::error!(%hash, "the coinbase does not pay the selected share; block not submitted");
+        return true;
+    }
+    let block = assemble_block(header, job);
+    let answer = match mainchain.submit_block(&block).await {
+        Ok(SubmitResult::Accepted) => "accepted".to_string(),
+        Ok(other) => format!("{other:?}"),
+        Err(e) => format!("error: {e}"),
+    };
+    let record = FoundBlock {
+        block_hash: block_hash.to_string(),
+        bitcoin_height: job.bitcoin_height,
+        share: hash,
+        share_height: height,
+        selected: payout
+            .as_ref()
+            .map(|p| format!("{}:{}", p.outpoint.txid, p.outpoint.vout)),
+        paid_script: paid.script_pubkey.to_hex_string(),
+        value_sat: paid.value.to_sat(),
+        outcome: answer.clone(),
+        time: unix_now(),
+    };
+    tracing::info!(
+        block = %block_hash,
+        bitcoin_height = job.bitcoin_height,
+        share_height = height,
+        selected = record.selected.as_deref().unwrap_or("own sharebase (n = 0)"),
+        paid = %record.paid_script,
+        outcome = %answer,
+        "Bitcoin block found"
+    );
+    stats.lock().await.blocks.push(record);
+    true
+}
