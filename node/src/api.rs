@@ -36,6 +36,35 @@ pub struct ApiState {
     pub net: Net,
     /// Set to `true` by the `stop` method.
     pub stop: Arc<watch::Sender<bool>>,
+    /// The local miner, once one runs.
+    pub miner: Arc<tokio::sync::OnceCell<crate::mining::Miner>>,
+}
+
+/// Estimated network hashrate from the last `window` shares' work and time span.
+fn network_hashrate(c: &p2share_consensus::chain::ChainState, window: u32) -> f64 {
+    let tip = c.height();
+    let from = tip.saturating_sub(window);
+    if tip == from {
+        return 0.0;
+    }
+    let header = |h: u32| {
+        c.hash_at(h)
+            .and_then(|hash| c.header(&hash))
+            .map(|(hd, _)| hd)
+    };
+    let (Some(first), Some(last)) = (header(from), header(tip)) else {
+        return 0.0;
+    };
+    let mut hashes = 0.0;
+    for h in from + 1..=tip {
+        if let Some(hd) = header(h) {
+            if let Ok(t) = p2share_consensus::pow::decode_compact(hd.bits) {
+                hashes += crate::mining::hashes_for(&t);
+            }
+        }
+    }
+    let span = f64::from(last.time.saturating_sub(first.time).max(1));
+    hashes / span
 }
 
 fn required<T: serde::de::DeserializeOwned>(
@@ -417,6 +446,81 @@ pub fn rpc_server(state: ApiState, credentials: Credentials) -> RpcServer {
             "utxos": stats.utxos,
             "undo": stats.undo,
             "file_bytes": stats.file_bytes,
+        }))
+    });
+    method!("getmininginfo", |st, _p| {
+        let stats = match st.miner.get() {
+            Some(m) => Some(m.stats().await),
+            None => None,
+        };
+        let (height, bits, net_rate) = st
+            .node
+            .with_chain(|c| (c.height(), c.next_bits(), network_hashrate(c, 120)))
+            .await;
+        let share_target = p2share_consensus::pow::decode_compact(bits).map_err(internal)?;
+        let per_share = crate::mining::hashes_for(&share_target);
+        let local = stats.as_ref().map(|s| s.hashrate).unwrap_or(0.0);
+        let secs = |rate: f64| (rate > 0.0).then(|| per_share / rate);
+        let bitcoin_secs = stats
+            .as_ref()
+            .and_then(|s| s.bitcoin_block_hashes)
+            .and_then(|h| (net_rate > 0.0).then(|| h / net_rate));
+        Ok(json!({
+            "mining": stats.is_some(),
+            "height": height,
+            "share_bits": format!("{bits:08x}"),
+            "share_target": format!("{share_target:x}"),
+            "hashes_per_share": per_share,
+            "hashrate": local,
+            "hashers": stats.as_ref().map(|s| json!([{ "backend": s.backend, "threads": s.threads, "hashrate": s.hashrate, "hashes": s.hashes }])),
+            "network_hashrate": net_rate,
+            "expected_seconds_to_share": { "node": secs(local), "network": secs(net_rate) },
+            "bitcoin_target": stats.as_ref().and_then(|s| s.bitcoin_target.clone()),
+            "expected_seconds_to_bitcoin_block": bitcoin_secs,
+            "shares_found": stats.as_ref().map(|s| s.shares_found),
+            "stale": stats.as_ref().map(|s| s.stale),
+            "last_job_ms": stats.as_ref().map(|s| s.last_job_ms),
+            "blocks": stats.as_ref().map(|s| s.blocks.clone()),
+        }))
+    });
+    method!("getodds", |st, p| {
+        let script = script_param(&p, 0, &st.node.params().name)?;
+        let (height, maturity, n, net_rate) = st
+            .node
+            .with_chain(|c| {
+                (
+                    c.height(),
+                    c.params().maturity,
+                    c.utxo().eligible_total().to_units(),
+                    network_hashrate(c, 120),
+                )
+            })
+            .await;
+        let v: u64 = st
+            .node
+            .unspent_for(&script)
+            .await
+            .iter()
+            .filter(|(_, c)| c.is_eligible(height, maturity))
+            .map(|(_, c)| c.output.value.to_sat())
+            .sum();
+        let chance = if n == 0 { 0.0 } else { v as f64 / n as f64 };
+        let stats = match st.miner.get() {
+            Some(m) => Some(m.stats().await),
+            None => None,
+        };
+        let blocks_per_day = stats
+            .as_ref()
+            .and_then(|s| s.bitcoin_block_hashes)
+            .map(|h| net_rate * 86_400.0 / h);
+        let reward = stats.as_ref().map(|s| s.bitcoin_reward_sat).unwrap_or(0);
+        Ok(json!({
+            "v": v,
+            "n": n,
+            "chance_next_block": chance,
+            "network_hashrate": net_rate,
+            "bitcoin_blocks_per_day": blocks_per_day,
+            "expected_btc_per_day": blocks_per_day.map(|b| b * chance * reward as f64 / 1e8),
         }))
     });
     method!("stop", |st, _p| {

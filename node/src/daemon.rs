@@ -433,6 +433,7 @@ pub struct Daemon {
     /// The API credentials.
     pub credentials: Credentials,
     stop: std::sync::Arc<watch::Sender<bool>>,
+    miner: std::sync::Arc<tokio::sync::OnceCell<crate::mining::Miner>>,
     api_task: tokio::task::JoinHandle<()>,
     _cookie: Option<CookieFile>,
 }
@@ -497,11 +498,13 @@ impl Daemon {
             .map_err(|e| start_err("api")(e.to_string()))?;
         let (stop, _) = watch::channel(false);
         let stop = std::sync::Arc::new(stop);
+        let miner = std::sync::Arc::new(tokio::sync::OnceCell::new());
         let router = api::router(
             ApiState {
                 node: node.clone(),
                 net: net.clone(),
                 stop: stop.clone(),
+                miner: miner.clone(),
             },
             credentials.clone(),
         );
@@ -533,9 +536,22 @@ impl Daemon {
             api_addr,
             credentials,
             stop,
+            miner,
             api_task,
             _cookie: cookie,
         })
+    }
+
+    /// Shows `miner` in the API (`getmininginfo`, `getodds`); the first one set stays.
+    pub fn set_miner(&self, miner: crate::mining::Miner) {
+        let _ = self.miner.set(miner);
+    }
+
+    /// Stops the miner, if one was set.
+    pub fn stop_miner(&self) {
+        if let Some(m) = self.miner.get() {
+            m.stop();
+        }
     }
 
     /// A receiver that turns `true` when the API's `stop` was called.
@@ -545,6 +561,7 @@ impl Daemon {
 
     /// Stops the API and the p2p service and closes the store.
     pub async fn shutdown(self) {
+        self.stop_miner();
         let _ = self.stop.send(true);
         let _ = self.api_task.await;
         let _ = self.net.p2p().shutdown().await;

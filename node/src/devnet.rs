@@ -177,6 +177,7 @@ pub async fn start(args: &Args, datadir: &Path) -> Result<Devnet, String> {
             .unwrap_or(1)
     });
     let miner = start_miner(daemon.net.clone(), rpc, script, threads)?;
+    daemon.set_miner(miner.clone());
     Ok(Devnet {
         mainchain,
         daemon,
