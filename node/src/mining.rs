@@ -515,3 +515,31 @@ async fn found(
     stats.lock().await.blocks.push(record);
     true
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    /// The coinbase branch folds to the same root as Bitcoin's merkle tree over the whole block,
+    /// for every block size up to 17 transactions (odd levels duplicate their last node).
+    #[test]
+    fn coinbase_branch_folds_to_the_block_merkle_root() {
+        let leaf = |i: u8| TxMerkleNode::hash(&[i; 7]);
+        for others in 0..17u8 {
+            let coinbase = leaf(200);
+            let rest: Vec<TxMerkleNode> = (0..others).map(leaf).collect();
+            let all: Vec<TxMerkleNode> = std::iter::once(coinbase).chain(rest.clone()).collect();
+            let expected = bitcoin::merkle_tree::calculate_root(all.into_iter()).unwrap();
+            let mut acc = coinbase;
+            for node in coinbase_branch(&rest) {
+                let mut buf = [0u8; 64];
+                buf[..32].copy_from_slice(acc.as_byte_array());
+                buf[32..].copy_from_slice(node.as_byte_array());
+                acc = TxMerkleNode::hash(&buf);
+            }
+            assert_eq!(acc, expected, "{others} other transactions");
+        }
+    }
+}
