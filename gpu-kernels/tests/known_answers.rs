@@ -214,3 +214,49 @@ fn the_miner_finds_both_nonces_on_two_threads_and_new_work_replaces_old() {
         miner.stop();
     }
 }
+
+/// Interrupted at any moment — here from inside its own callback after the k-th candidate, as a
+/// new job would — a scan has still reported every solution among the nonces it hashed: the
+/// reported set is exactly the reference set of the prefix `[start, start + hashes)`.
+#[test]
+fn an_interrupted_scan_loses_no_solution_it_hashed() {
+    // About one nonce in 256.
+    let mut t = [0xffu8; 32];
+    t[31] = 0x00;
+    let target = Target::from_le_bytes(t);
+    let header = template(&block_125552());
+    let start = 7_777u64;
+    let range = NonceRange::new(start, start + 4 * u64::from(p2share_gpu_kernels::CHUNK)).unwrap();
+    for backend in available_backends() {
+        for k in [1usize, 200, 300, 700] {
+            let flag = Arc::new(AtomicBool::new(false));
+            let stop = StopSignal::from_flag(Arc::clone(&flag));
+            let mut found = Vec::new();
+            let report = CpuHasher::new(backend)
+                .unwrap()
+                .scan(
+                    &Job::new(9, header, target).with_nonces(range),
+                    &stop,
+                    &mut |c| {
+                        found.push(c.nonce);
+                        if found.len() == k {
+                            flag.store(true, Ordering::Relaxed);
+                        }
+                    },
+                )
+                .unwrap();
+            assert!(!report.completed, "{backend} k={k}: the flag stopped it");
+            assert!(report.hashes < range.len(), "{backend} k={k}");
+            let end = start + report.hashes;
+            let expected: Vec<u32> = (start..end)
+                .map(|n| n as u32)
+                .filter(|n| target.is_met_by(&reference_sha256d(&header, *n)))
+                .collect();
+            assert!(expected.len() >= k, "{backend} k={k}");
+            assert_eq!(
+                found, expected,
+                "{backend} k={k}: a solution in the hashed prefix was lost"
+            );
+        }
+    }
+}

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use bitcoin::consensus::encode::{deserialize_hex, serialize_hex};
+use bitcoin::hex::DisplayHex;
 use bitcoin::{Address, ScriptBuf, Transaction};
 use p2share_consensus::chain::AcceptOutcome;
 use p2share_consensus::payout::Payout;
@@ -183,6 +184,7 @@ fn share_json(r: &ShareRecord, payout: Option<&Payout>, network: &str) -> Value 
         "payout": payout.map(payout_json),
         "pruned": r.share.is_none(),
         "tx": txs,
+        "hex": r.share.as_ref().map(|s| s.encode().to_lower_hex_string()),
     })
 }
 
@@ -485,25 +487,8 @@ pub fn rpc_server(state: ApiState, credentials: Credentials) -> RpcServer {
     });
     method!("getodds", |st, p| {
         let script = script_param(&p, 0, &st.node.params().name)?;
-        let (height, maturity, n, net_rate) = st
-            .node
-            .with_chain(|c| {
-                (
-                    c.height(),
-                    c.params().maturity,
-                    c.utxo().eligible_total().to_units(),
-                    network_hashrate(c, 120),
-                )
-            })
-            .await;
-        let v: u64 = st
-            .node
-            .unspent_for(&script)
-            .await
-            .iter()
-            .filter(|(_, c)| c.is_eligible(height, maturity))
-            .map(|(_, c)| c.output.value.to_sat())
-            .sum();
+        let net_rate = st.node.with_chain(|c| network_hashrate(c, 120)).await;
+        let (v, n) = st.node.eligible_of(&script).await;
         let chance = if n == 0 { 0.0 } else { v as f64 / n as f64 };
         let stats = match st.miner.get() {
             Some(m) => Some(m.stats().await),

@@ -1,14 +1,18 @@
 //! `p2share-node run`: the devnet in one command — the embedded regtest mainchain (with a
 //! stricter block target, so that about one share in `block_target_ratio` is also a Bitcoin
-//! block), a node on the `regtest` sharechain, and the CPU hasher mining to a key kept in the
-//! data directory, with progress printed until Ctrl-C.
+//! block), a node on a devnet sharechain (the `regtest` rules with a genesis made at first start
+//! and a difficulty fitted to this machine's hashers: [`ChainParams::devnet`]), and the CPU
+//! hasher mining to a key kept in the data directory, with progress printed until Ctrl-C.
+//!
+//! The devnet's parameters are kept in `<datadir>/devnet.toml`; another machine joins with the
+//! devnet's id (`--devnet <genesis time>-<bits>`, printed at start) and `--peer`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bitcoin::secp256k1::{Secp256k1, SecretKey};
 use bitcoin::{Address, CompressedPublicKey, Network, ScriptBuf};
-use p2share_consensus::ChainParams;
+use p2share_consensus::{ChainParams, ShareAmount};
 use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
 use p2share_p2p::Multiaddr;
 use p2share_regtest::Policy;
@@ -30,6 +34,10 @@ pub struct Args {
     /// Another devnet node to join (repeatable): `/ip4/…/tcp/…/p2p/<peer id>`.
     #[arg(long = "peer")]
     pub peers: Vec<String>,
+    /// The devnet to join, as its founder printed it: `<genesis time>-<genesis bits in hex>`
+    /// (default: the one in the data directory, or a new one).
+    #[arg(long)]
+    pub devnet: Option<String>,
     /// Sharechain listen address.
     #[arg(long, default_value = "/ip4/0.0.0.0/tcp/29333")]
     pub listen: String,
@@ -42,9 +50,9 @@ pub struct Args {
     /// Embedded mainchain Esplora address.
     #[arg(long, default_value = "127.0.0.1:3002")]
     pub esplora_bind: String,
-    /// Bitcoin blocks are this many times harder than regtest shares (one share in about this
-    /// many is a Bitcoin block).
-    #[arg(long, default_value_t = 50)]
+    /// Bitcoin blocks are this many times harder than the devnet's starting share difficulty
+    /// (one share in about this many is a Bitcoin block).
+    #[arg(long, default_value_t = 30)]
     pub block_target_ratio: u64,
     /// Seconds between progress lines.
     #[arg(long, default_value_t = 10)]
@@ -94,6 +102,131 @@ pub fn key_script(key: &SecretKey) -> (ScriptBuf, Address) {
     (address.script_pubkey(), address)
 }
 
+/// The id another machine joins a devnet with: `<genesis time>-<genesis bits, 8 hex digits>`.
+pub fn devnet_id(params: &ChainParams) -> String {
+    format!("{}-{:08x}", params.genesis_time, params.genesis_bits)
+}
+
+/// Parses a devnet id ([`devnet_id`]) into the devnet's parameters.
+///
+/// # Errors
+/// A message saying what is wrong with `id`.
+pub fn parse_devnet_id(id: &str) -> Result<ChainParams, String> {
+    let bad = |why: &str| {
+        format!("--devnet {id:?}: {why} (expected <genesis time>-<8 hex digits>, as the founder's node printed it)")
+    };
+    let (time, bits) = id.split_once('-').ok_or_else(|| bad("no '-'"))?;
+    let time: u32 = time
+        .parse()
+        .map_err(|_| bad("the genesis time is not a number"))?;
+    if bits.len() != 8 {
+        return Err(bad("the bits are not 8 hex digits"));
+    }
+    let bits = u32::from_str_radix(bits, 16).map_err(|_| bad("the bits are not hex"))?;
+    let params = ChainParams::devnet(time, bits);
+    params.validate().map_err(|e| bad(&e.to_string()))?;
+    Ok(params)
+}
+
+/// Hashes per second of `threads` CPU hasher threads on this machine, from one thread hashing
+/// for about `millis` milliseconds with the best backend.
+pub fn measure_hashrate(threads: usize, millis: u64) -> f64 {
+    use p2share_gpu_kernels::{CpuHasher, Hasher, Job, NonceRange, Target};
+    let mut hasher = CpuHasher::best();
+    let started = std::time::Instant::now();
+    let mut start = 0u64;
+    let mut hashes = 0u64;
+    while started.elapsed() < Duration::from_millis(millis) {
+        let Some(range) = NonceRange::new(start, start + (1 << 18)) else {
+            break;
+        };
+        let job = Job::new(0, [0x5a; 80], Target::ZERO).with_nonces(range);
+        if hasher.find(&job).is_err() {
+            break;
+        }
+        hashes += range.len();
+        start = (start + (1 << 18)) % (1 << 32);
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-6);
+    hashes as f64 / secs * threads.max(1) as f64
+}
+
+/// The compact share target at which `hashrate` finds one share per `spacing` seconds, never
+/// easier than the regtest pow limit.
+pub fn fitted_bits(hashrate: f64, spacing: u32) -> u32 {
+    use p2share_consensus::pow::{decode_compact, encode_compact};
+    let limit_bits = ChainParams::regtest().pow_limit_bits;
+    // The regtest limit is about 2^255: one share in 2 hashes.
+    let hashes = (hashrate * f64::from(spacing.max(1)) / 2.0).max(1.0);
+    let ratio = if hashes >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        hashes as u64
+    };
+    let Ok(limit) = decode_compact(limit_bits) else {
+        return limit_bits;
+    };
+    let target = divide_target(limit, ratio.max(1));
+    // Canonical form, as the network file requires.
+    match decode_compact(encode_compact(target)) {
+        Ok(t) => encode_compact(t),
+        Err(_) => limit_bits,
+    }
+}
+
+/// The devnet of `datadir`: the one saved in `devnet.toml`, the one `--devnet` names (saved
+/// there), or a new one born now at a difficulty fitted to `threads` hasher threads.
+///
+/// # Errors
+/// A bad id, an unreadable or invalid file, or a data directory that belongs to another devnet.
+pub fn devnet_params(
+    datadir: &Path,
+    join: Option<&str>,
+    threads: usize,
+) -> Result<ChainParams, String> {
+    let path = datadir.join("devnet.toml");
+    let wanted = join.map(parse_devnet_id).transpose()?;
+    if path.exists() {
+        let saved = ChainParams::resolve(&path.to_string_lossy()).map_err(|e| e.to_string())?;
+        if let Some(w) = &wanted {
+            if *w != saved {
+                return Err(format!(
+                    "{} belongs to devnet {}; to join {}, use another --datadir",
+                    datadir.display(),
+                    devnet_id(&saved),
+                    devnet_id(w)
+                ));
+            }
+        }
+        return Ok(saved);
+    }
+    let params = match wanted {
+        Some(p) => p,
+        None => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let time = u32::try_from(now).map_err(|_| "the clock is past 2106".to_string())?;
+            let spacing = ChainParams::devnet(time, 0x207f_ffff).target_spacing;
+            ChainParams::devnet(time, fitted_bits(measure_hashrate(threads, 300), spacing))
+        }
+    };
+    params.validate().map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, params.to_toml())
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(params)
+}
+
+/// The embedded mainchain's block target: `ratio` times harder than the devnet's starting
+/// share target.
+pub fn block_target(params: &ChainParams, ratio: u64) -> Option<bitcoin::pow::Target> {
+    let share = p2share_consensus::pow::decode_compact(params.genesis_bits).ok()?;
+    Some(divide_target(share, ratio.max(1)))
+}
+
 /// A running devnet: mainchain, node and miner.
 #[derive(Debug)]
 pub struct Devnet {
@@ -105,6 +238,8 @@ pub struct Devnet {
     pub miner: Miner,
     /// Where the miner is paid.
     pub address: Address,
+    /// The devnet's parameters.
+    pub params: ChainParams,
 }
 
 /// Starts the devnet.
@@ -115,17 +250,18 @@ pub async fn start(args: &Args, datadir: &Path) -> Result<Devnet, String> {
     let parse = |what: &str, s: &str| -> Result<std::net::SocketAddr, String> {
         s.parse().map_err(|e| format!("{what} {s:?}: {e}"))
     };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let params = devnet_params(datadir, args.devnet.as_deref(), threads)?;
     let mainchain = RegtestMainchain::start(regtest_server::Config {
         datadir: datadir.join("mainchain"),
         rpc_bind: parse("--bitcoin-rpc-bind", &args.bitcoin_rpc_bind)?,
         esplora_bind: parse("--esplora-bind", &args.esplora_bind)?,
         policy: Policy {
-            block_target: (args.block_target_ratio > 1).then(|| {
-                divide_target(
-                    bitcoin::pow::Target::MAX_ATTAINABLE_REGTEST,
-                    args.block_target_ratio,
-                )
-            }),
+            block_target: block_target(&params, args.block_target_ratio),
         },
     })
     .await
@@ -139,7 +275,7 @@ pub async fn start(args: &Args, datadir: &Path) -> Result<Devnet, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let config = Config {
-        params: ChainParams::regtest(),
+        params: params.clone(),
         datadir: datadir.join("node"),
         listen: vec![args
             .listen
@@ -171,11 +307,6 @@ pub async fn start(args: &Args, datadir: &Path) -> Result<Devnet, String> {
         Auth::CookieFile(mainchain.cookie_path().to_path_buf()),
     ))
     .map_err(|e| format!("mainchain client: {e}"))?;
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
     let miner = start_miner(daemon.net.clone(), rpc, script, threads)?;
     daemon.set_miner(miner.clone());
     Ok(Devnet {
@@ -183,6 +314,7 @@ pub async fn start(args: &Args, datadir: &Path) -> Result<Devnet, String> {
         daemon,
         miner,
         address,
+        params,
     })
 }
 
@@ -229,9 +361,22 @@ pub fn run(args: &Args) -> Result<(), String> {
             devnet.daemon.api_addr,
             datadir.display()
         );
+        println!(
+            "  devnet {} (genesis {}, one share per {} s, about 1 in {} a Bitcoin block)",
+            devnet_id(&devnet.params),
+            devnet.params.genesis_time,
+            devnet.params.target_spacing,
+            args.block_target_ratio
+        );
         for a in &addrs {
-            println!("  join it with: --peer {a}/p2p/{}", p2p.local_peer_id());
+            println!(
+                "  join it: p2share-node run --devnet {} --peer {a}/p2p/{}",
+                devnet_id(&devnet.params),
+                p2p.local_peer_id()
+            );
         }
+        println!("  (a second devnet node on this machine also needs its own --datadir and ports:");
+        println!("   --listen /ip4/0.0.0.0/tcp/0 --api-bind 127.0.0.1:0 --bitcoin-rpc-bind 127.0.0.1:0 --esplora-bind 127.0.0.1:0)");
         println!("  mining to {}", devnet.address);
         let mut stop = devnet.daemon.stop_requested();
         let mut tick = tokio::time::interval(Duration::from_secs(args.progress_secs.max(1)));
@@ -244,10 +389,16 @@ pub fn run(args: &Args) -> Result<(), String> {
                 _ = stop.wait_for(|s| *s) => break,
                 _ = tick.tick() => {
                     let s = devnet.miner.stats().await;
-                    let (height, n) = devnet.daemon.node.with_chain(|c| (c.height(), c.utxo().eligible_total().to_units())).await;
+                    let height = devnet.daemon.node.with_chain(|c| c.height()).await;
+                    let (v, n) = devnet.daemon.node.eligible_of(&devnet.address.script_pubkey()).await;
                     let peers = p2p.peers().await.map(|p| p.len()).unwrap_or(0);
+                    let odds = if n == 0 {
+                        "no eligible shares yet".to_string()
+                    } else {
+                        format!("my odds {:.1}% of {} shares", 100.0 * v as f64 / n as f64, ShareAmount::from_units(n).unwrap_or_default())
+                    };
                     println!(
-                        "height {height} | my shares {} | {:.2} MH/s | Bitcoin blocks {} | n = {n} | peers {peers}",
+                        "height {height} | my shares {} | {:.2} MH/s | Bitcoin blocks {} | {odds} | peers {peers}",
                         s.shares_found,
                         s.hashrate / 1e6,
                         s.blocks.len(),

@@ -29,6 +29,8 @@ pub const EXTRANONCE_SIZE: usize = 8;
 
 /// Candidates forwarded per job (the first one ends the job; the rest are spares).
 const MAX_CANDIDATES_PER_JOB: u32 = 4;
+/// Replaced jobs kept for solutions still in flight from the hasher threads.
+const RECENT_JOBS: usize = 4;
 
 /// A unit of work: an unmined share (nonce 0) and the Bitcoin template it was built from.
 #[derive(Clone, Debug)]
@@ -326,6 +328,8 @@ async fn mining_loop(
     let mut job_id = 0u64;
     let mut extranonce = 0u64;
     let mut job: Option<MiningJob> = None;
+    // Jobs replaced lately, whose solutions may still arrive from the hasher threads.
+    let mut recent: std::collections::VecDeque<MiningJob> = std::collections::VecDeque::new();
     let mut template: Option<BlockTemplate> = None;
     let (tpl_tx, mut tpl_rx) = mpsc::channel::<BlockTemplate>(4);
     // Templates: fetch, then long-poll for changes; retry on errors.
@@ -380,16 +384,30 @@ async fn mining_loop(
             c = candidates.recv() => {
                 let Some(c) = c else { break };
                 let current = job.as_ref().filter(|j| j.id == c.job_id).cloned();
-                match current {
-                    Some(j) => {
-                        // This job is finished: stop hashing it while the share is handled.
-                        hasher.clear_job();
-                        job = None;
-                        // Refused, known or a new tip: fresh work either way.
-                        found(&net, &mainchain, &j, c.nonce, &stats).await;
-                        rebuild = true;
+                if let Some(j) = current {
+                    // This job is finished: stop hashing it while the share is handled.
+                    hasher.clear_job();
+                    job = None;
+                    // Refused, known or a new tip: fresh work either way.
+                    found(&net, &mainchain, &j, c.nonce, &stats).await;
+                    rebuild = true;
+                } else {
+                    // A solution of a job replaced since (fresh template, mempool, times) is
+                    // still a share while its parent is the tip: it is not thrown away.
+                    let tip = node.with_chain(|ch| ch.tip_hash()).await;
+                    let earlier = recent
+                        .iter()
+                        .find(|j| j.id == c.job_id && j.share.head.header.prev_share == tip)
+                        .cloned();
+                    match earlier {
+                        Some(j) => {
+                            hasher.clear_job();
+                            job = None;
+                            found(&net, &mainchain, &j, c.nonce, &stats).await;
+                            rebuild = true;
+                        }
+                        None => stats.lock().await.stale += 1,
                     }
-                    None => stats.lock().await.stale += 1,
                 }
             }
         }
@@ -422,7 +440,12 @@ async fn mining_loop(
                 let mut s = stats.lock().await;
                 s.last_job_ms = ms;
                 s.job_id = j.id;
-                job = Some(j);
+                if let Some(old) = job.replace(j) {
+                    if recent.len() == RECENT_JOBS {
+                        recent.pop_front();
+                    }
+                    recent.push_back(old);
+                }
             }
             Err(e) => tracing::warn!(error = %e, "cannot build a job"),
         }

@@ -671,6 +671,25 @@ impl Node {
         .await
     }
 
+    /// The payout odds of `script`: `(v, n)`, the eligible value it holds and the eligible total
+    /// (the next Bitcoin block pays it with probability `v / n`).
+    pub async fn eligible_of(&self, script: &bitcoin::Script) -> (u64, u64) {
+        self.with_chain(|c| {
+            let (height, maturity) = (c.height(), c.params().maturity);
+            let v = c
+                .utxo()
+                .iter()
+                .filter(|(_, coin)| {
+                    coin.output.script_pubkey.as_script() == script
+                        && coin.is_eligible(height, maturity)
+                })
+                .map(|(_, coin)| coin.output.value.to_sat())
+                .sum();
+            (v, c.utxo().eligible_total().to_units())
+        })
+        .await
+    }
+
     /// Store row counts and size.
     ///
     /// # Errors

@@ -222,6 +222,79 @@ impl ChainParams {
         }
     }
 
+    /// A devnet: the `regtest` rules (Bitcoin regtest mainchain, regtest pow limit) on a chain
+    /// of its own whose genesis is made when the devnet is first started, so that ASERT — anchored
+    /// at genesis — starts on schedule instead of months behind it (where the built-in `regtest`,
+    /// born 2026-01-01, sits at the pow limit). `genesis_bits` is fitted to the founder's hashers.
+    /// One share a second, half-life one minute, maturity 20, so payouts start within a minute.
+    /// The name, `devnet-<genesis_time>`, keeps different devnets apart on the wire.
+    pub fn devnet(genesis_time: u32, genesis_bits: u32) -> ChainParams {
+        ChainParams {
+            name: format!("devnet-{genesis_time}"),
+            genesis_time,
+            genesis_bits,
+            target_spacing: 1,
+            asert_half_life: 60,
+            maturity: 20,
+            ..Self::builtin("devnet", *b"p2sd", MainchainNetwork::Regtest)
+        }
+        .with_regtest_limits()
+    }
+
+    fn with_regtest_limits(mut self) -> ChainParams {
+        let regtest = Self::regtest();
+        self.pow_limit_bits = regtest.pow_limit_bits;
+        self.max_future_time = regtest.max_future_time;
+        self
+    }
+
+    /// The network as a network file ([`ChainParams::from_toml`] reads it back unchanged).
+    pub fn to_toml(&self) -> String {
+        use bitcoin::hex::DisplayHex;
+        use std::fmt::Write as _;
+        let mainchain = match self.mainchain {
+            MainchainNetwork::Bitcoin => "bitcoin",
+            MainchainNetwork::Testnet4 => "testnet4",
+            MainchainNetwork::Signet => "signet",
+            MainchainNetwork::Regtest => "regtest",
+        };
+        let mut out = format!(
+            "name = \"{}\"\nmagic = \"{}\"\nmainchain = \"{mainchain}\"\ngenesis_time = {}\n\
+             pow_limit_bits = \"0x{:08x}\"\ngenesis_bits = \"0x{:08x}\"\ntarget_spacing = {}\n\
+             asert_half_life = {}\ninitial_subsidy = {}\nhalving_interval = {}\nmaturity = {}\n\
+             max_future_time = {}\nmax_share_weight = {}\nmax_share_sigops_cost = {}\n",
+            self.name,
+            self.magic.to_lower_hex_string(),
+            self.genesis_time,
+            self.pow_limit_bits,
+            self.genesis_bits,
+            self.target_spacing,
+            self.asert_half_life,
+            self.initial_subsidy.to_units(),
+            self.halving_interval,
+            self.maturity,
+            self.max_future_time,
+            self.max_share_weight,
+            self.max_share_sigops_cost,
+        );
+        out.push_str("genesis_allocation = [");
+        for (i, o) in self.genesis_allocation.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(
+                out,
+                "{sep}\n  {{ script_pubkey = \"{}\", value = {} }}",
+                o.script_pubkey.as_bytes().to_lower_hex_string(),
+                o.value.to_units()
+            );
+        }
+        out.push_str(if self.genesis_allocation.is_empty() {
+            "]\n"
+        } else {
+            "\n]\n"
+        });
+        out
+    }
+
     /// A built-in network by name.
     ///
     /// # Errors
@@ -508,6 +581,39 @@ asert_half_life = 300
 maturity = 10
 genesis_allocation = [ { script_pubkey = "0014000102030405060708090a0b0c0d0e0f10111213", value = 100000000 } ]
 "#;
+
+    #[test]
+    fn network_files_round_trip() {
+        let mut custom = ChainParams::from_toml(GOOD).unwrap();
+        assert_eq!(ChainParams::from_toml(&custom.to_toml()).unwrap(), custom);
+        custom.genesis_allocation.clear();
+        assert_eq!(ChainParams::from_toml(&custom.to_toml()).unwrap(), custom);
+        for p in [
+            ChainParams::main(),
+            ChainParams::signet(),
+            ChainParams::devnet(1_780_000_000, 0x1e00_ffff),
+        ] {
+            p.validate().unwrap();
+            assert_eq!(
+                ChainParams::from_toml(&p.to_toml()).unwrap(),
+                p,
+                "{}",
+                p.to_toml()
+            );
+        }
+    }
+
+    #[test]
+    fn devnets_are_apart_by_genesis() {
+        let a = ChainParams::devnet(1_780_000_000, 0x1e00_ffff);
+        let b = ChainParams::devnet(1_780_000_001, 0x1e00_ffff);
+        assert_ne!(a.name, b.name);
+        assert_ne!(
+            crate::builder::genesis_share(&a).hash(),
+            crate::builder::genesis_share(&b).hash()
+        );
+        assert_eq!(a.pow_limit_bits, ChainParams::regtest().pow_limit_bits);
+    }
 
     #[test]
     fn builtins_validate() {

@@ -32,8 +32,9 @@ pub(crate) trait NodeView {
     fn min_fee_rate_sat_vb(&self) -> f64;
     fn mempool_info_json(&self) -> Value;
     fn block_template_json(&self, now: u32) -> Value;
-    /// Blocks until the template's long-poll id differs from `id`, or `timeout`.
-    fn wait_for_template_change(&self, id: &str, timeout: Duration);
+    /// Blocks until the template's long-poll id differs from `id`, or `timeout`; returns whether
+    /// it differs.
+    fn wait_for_template_change(&self, id: &str, timeout: Duration) -> bool;
     fn generate(&self, count: u32, script: &ScriptBuf, now: u32) -> Result<Vec<BlockHash>, String>;
 }
 
@@ -87,12 +88,13 @@ impl NodeView for RegtestNode {
         self.block_template(u64::from(now)).to_json()
     }
 
-    fn wait_for_template_change(&self, id: &str, timeout: Duration) {
+    fn wait_for_template_change(&self, id: &str, timeout: Duration) -> bool {
         let seen = self.change_generation();
         if self.longpollid() != id {
-            return;
+            return true;
         }
         self.wait_for_change(seen, timeout);
+        self.longpollid() != id
     }
 
     fn generate(&self, count: u32, script: &ScriptBuf, now: u32) -> Result<Vec<BlockHash>, String> {
@@ -201,7 +203,7 @@ impl RegtestMainchain {
         let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let rpc = rpc::server(node.clone(), cookie.credentials().clone());
+        let rpc = rpc::server(node.clone(), cookie.credentials().clone(), stopped.clone());
         let rpc_task = tokio::spawn({
             let w = wait(stopped.clone());
             async move {
@@ -253,13 +255,20 @@ impl RegtestMainchain {
         self.cookie.path()
     }
 
-    /// Stops both servers and waits for them.
+    /// Stops both servers and waits for them: requests in flight get five seconds to finish,
+    /// then their connections are dropped.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(true);
         }
-        for t in std::mem::take(&mut self.tasks) {
-            let _ = t.await;
+        for mut t in std::mem::take(&mut self.tasks) {
+            if tokio::time::timeout(Duration::from_secs(5), &mut t)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a regtest server did not stop within 5 s; closing its connections");
+                t.abort();
+            }
         }
     }
 }

@@ -85,7 +85,14 @@ fn header_json(node: &RegtestNode, hash: &BlockHash) -> Option<Value> {
 }
 
 /// Builds the RPC server over `node`.
-pub fn server(node: Shared, credentials: Credentials) -> RpcServer {
+///
+/// Long polls (`getblocktemplate` with a `longpollid`) end when the template changes, after ten
+/// minutes, or as soon as `stopping` turns true, so that a shutdown never waits on them.
+pub fn server(
+    node: Shared,
+    credentials: Credentials,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> RpcServer {
     let n = node.clone();
     let s = RpcServer::new(credentials)
         .method("getblockchaininfo", {
@@ -270,6 +277,7 @@ pub fn server(node: Shared, credentials: Credentials) -> RpcServer {
             let node = n.clone();
             move |p: Value| {
                 let node = node.clone();
+                let stopping = stopping.clone();
                 async move {
                     let request: Value = param(&p, 0, "template_request")?.unwrap_or(json!({}));
                     let rules = request.get("rules").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -277,11 +285,20 @@ pub fn server(node: Shared, credentials: Credentials) -> RpcServer {
                         return Err(RpcError::new(codes::INVALID_PARAMETER, "getblocktemplate must be called with the segwit rule set (call with {\"rules\": [\"segwit\"]})"));
                     }
                     if let Some(id) = request.get("longpollid").and_then(Value::as_str) {
-                        // Wait (off the async workers) until the template would change, at most
-                        // ten minutes, as Core's long poll does.
-                        let waiter = node.clone();
-                        let id = id.to_string();
-                        let _ = tokio::task::spawn_blocking(move || waiter.wait_for_template_change(&id, Duration::from_secs(600))).await;
+                        // Wait (off the async workers, in short slices so that a shutdown is never
+                        // held up) until the template would change, at most ten minutes, as
+                        // Core's long poll does.
+                        let deadline = std::time::Instant::now() + Duration::from_secs(600);
+                        while std::time::Instant::now() < deadline && !*stopping.borrow() {
+                            let waiter = node.clone();
+                            let id = id.to_string();
+                            let changed = tokio::task::spawn_blocking(move || waiter.wait_for_template_change(&id, Duration::from_millis(250)))
+                                .await
+                                .unwrap_or(true);
+                            if changed {
+                                break;
+                            }
+                        }
                     }
                     Ok(node.block_template_json(now()))
                 }

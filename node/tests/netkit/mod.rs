@@ -25,6 +25,17 @@ pub async fn start_pruned(
     window: u32,
     prune_depth: Option<u32>,
 ) -> Daemon {
+    start_on(ChainParams::regtest(), dir, peers, window, prune_depth).await
+}
+
+/// [`start_pruned`] on any network.
+pub async fn start_on(
+    params: ChainParams,
+    dir: &Path,
+    peers: Vec<Multiaddr>,
+    window: u32,
+    prune_depth: Option<u32>,
+) -> Daemon {
     if let Ok(filter) = std::env::var("P2SHARE_TEST_LOG") {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -32,7 +43,7 @@ pub async fn start_pruned(
             .try_init();
     }
     let config = Config {
-        params: ChainParams::regtest(),
+        params,
         datadir: dir.to_path_buf(),
         listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
         peers,
