@@ -282,6 +282,9 @@ pub struct ScanReport {
     pub hashes: u64,
     /// True when every nonce of the job's range was hashed; false when stopped early.
     pub completed: bool,
+    /// The first nonce (as a position in the range, up to 2³²) not covered: every solution
+    /// below it was reported. The range's end when completed.
+    pub next: u64,
 }
 
 /// A SHA256d hasher: takes a job, reports every nonce of the job's range whose hash meets the
@@ -372,6 +375,9 @@ impl Hasher for CpuHasher {
             }
             let n = (end - pos).min(u64::from(CHUNK)) as u32;
             self.backend.prefilter(&p, pos as u32, n, &mut passed)?;
+            hashes += u64::from(n);
+            self.counter.fetch_add(u64::from(n), Ordering::Relaxed);
+            let mut cut = None;
             for nonce in passed.drain(..) {
                 let hash = reference_sha256d(&job.header, nonce);
                 if job.target.is_met_by(&hash) {
@@ -380,14 +386,28 @@ impl Hasher for CpuHasher {
                         nonce,
                         hash,
                     });
+                    // At an easy target a chunk holds thousands of solutions: a new job must
+                    // not wait for them all to be re-checked.
+                    if stop.is_stopped() {
+                        cut = Some(u64::from(nonce) + 1);
+                        break;
+                    }
                 }
             }
+            if let Some(next) = cut {
+                passed.clear();
+                pos = next;
+                completed = false;
+                break;
+            }
             pos += u64::from(n);
-            hashes += u64::from(n);
-            self.counter.fetch_add(u64::from(n), Ordering::Relaxed);
         }
         self.busy += started.elapsed();
-        Ok(ScanReport { hashes, completed })
+        Ok(ScanReport {
+            hashes,
+            completed,
+            next: pos,
+        })
     }
 
     fn hashes(&self) -> u64 {

@@ -217,7 +217,7 @@ fn the_miner_finds_both_nonces_on_two_threads_and_new_work_replaces_old() {
 
 /// Interrupted at any moment — here from inside its own callback after the k-th candidate, as a
 /// new job would — a scan has still reported every solution among the nonces it hashed: the
-/// reported set is exactly the reference set of the prefix `[start, start + hashes)`.
+/// reported set is exactly the reference set of the prefix `[start, next)`.
 #[test]
 fn an_interrupted_scan_loses_no_solution_it_hashed() {
     // About one nonce in 256.
@@ -246,8 +246,9 @@ fn an_interrupted_scan_loses_no_solution_it_hashed() {
                 )
                 .unwrap();
             assert!(!report.completed, "{backend} k={k}: the flag stopped it");
-            assert!(report.hashes < range.len(), "{backend} k={k}");
-            let end = start + report.hashes;
+            assert!(report.next < range.end(), "{backend} k={k}");
+            assert!(report.hashes >= report.next - start, "{backend} k={k}");
+            let end = report.next;
             let expected: Vec<u32> = (start..end)
                 .map(|n| n as u32)
                 .filter(|n| target.is_met_by(&reference_sha256d(&header, *n)))

@@ -474,7 +474,7 @@ pub fn rpc_server(state: ApiState, credentials: Credentials) -> RpcServer {
             "share_target": format!("{share_target:x}"),
             "hashes_per_share": per_share,
             "hashrate": local,
-            "hashers": stats.as_ref().map(|s| json!([{ "backend": s.backend, "threads": s.threads, "hashrate": s.hashrate, "hashes": s.hashes }])),
+            "hashers": stats.as_ref().map(|s| json!([{ "backend": s.backend, "threads": s.threads, "hashrate": s.hashrate, "hashes": s.hashes, "thread_hashrates": s.thread_hashrates }])),
             "network_hashrate": net_rate,
             "expected_seconds_to_share": { "node": secs(local), "network": secs(net_rate) },
             "bitcoin_target": stats.as_ref().and_then(|s| s.bitcoin_target.clone()),
@@ -482,6 +482,7 @@ pub fn rpc_server(state: ApiState, credentials: Credentials) -> RpcServer {
             "shares_found": stats.as_ref().map(|s| s.shares_found),
             "stale": stats.as_ref().map(|s| s.stale),
             "last_job_ms": stats.as_ref().map(|s| s.last_job_ms),
+            "tip_refresh_ms": stats.as_ref().map(|s| json!({ "p50": s.tip_refresh_p50_ms, "p99": s.tip_refresh_p99_ms, "max": s.tip_refresh_max_ms, "tips": s.tip_refreshes })),
             "blocks": stats.as_ref().map(|s| s.blocks.clone()),
         }))
     });

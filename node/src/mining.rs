@@ -195,14 +195,25 @@ pub struct MiningStats {
     pub hashrate: f64,
     /// Hashes done.
     pub hashes: u64,
+    /// Hashes per second of each hasher thread.
+    pub thread_hashrates: Vec<f64>,
     /// Shares this node mined that became active (or side) shares.
     pub shares_found: u64,
-    /// Solutions for jobs already replaced (not submitted).
+    /// Solutions for work the sharechain had moved past (not submitted).
     pub stale: u64,
     /// Bitcoin blocks found.
     pub blocks: Vec<FoundBlock>,
     /// Milliseconds to build the current job.
     pub last_job_ms: f64,
+    /// Milliseconds from a new sharechain tip (written to the store) to the hashers working on
+    /// it: median over the last 1,000 tips.
+    pub tip_refresh_p50_ms: Option<f64>,
+    /// The same, 99th percentile.
+    pub tip_refresh_p99_ms: Option<f64>,
+    /// The same, worst.
+    pub tip_refresh_max_ms: Option<f64>,
+    /// Tips measured.
+    pub tip_refreshes: u64,
     /// Current job id.
     pub job_id: u64,
     /// Bitcoin target of the latest template (hex, big-endian).
@@ -222,17 +233,37 @@ pub fn hashes_for(target: &Target) -> f64 {
     target.difficulty_float() * 4_294_967_296.0
 }
 
+/// The work the hashers have now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkInfo {
+    /// Job id.
+    pub id: u64,
+    /// The sharechain tip it builds on.
+    pub share_parent: ShareHash,
+    /// The Bitcoin block it builds on.
+    pub bitcoin_parent: bitcoin::BlockHash,
+    /// When the hashers got it.
+    pub published: Instant,
+}
+
 /// The mining loop's handle.
 #[derive(Clone, Debug)]
 pub struct Miner {
     stats: Arc<Mutex<MiningStats>>,
     stop: watch::Sender<bool>,
+    work: watch::Receiver<Option<WorkInfo>>,
 }
 
 impl Miner {
     /// Current figures.
     pub async fn stats(&self) -> MiningStats {
         self.stats.lock().await.clone()
+    }
+
+    /// The work the hashers have, updated on every new job (`None` before the first and while
+    /// a found share is handled).
+    pub fn work(&self) -> watch::Receiver<Option<WorkInfo>> {
+        self.work.clone()
     }
 
     /// Stops mining (the hasher threads are joined by the loop).
@@ -288,9 +319,11 @@ pub fn start_miner(
         ..MiningStats::default()
     }));
     let (stop, stop_rx) = watch::channel(false);
+    let (work_tx, work) = watch::channel(None);
     let miner = Miner {
         stats: stats.clone(),
         stop,
+        work,
     };
     tokio::spawn(mining_loop(
         net,
@@ -300,8 +333,54 @@ pub fn start_miner(
         rx,
         stats,
         stop_rx,
+        work_tx,
     ));
     Ok(miner)
+}
+
+/// The last few job ids (a tiny ring).
+#[derive(Default)]
+struct LastIds([u64; 8], usize);
+
+impl LastIds {
+    fn push(&mut self, id: u64) {
+        self.0[self.1 % 8] = id;
+        self.1 += 1;
+    }
+
+    fn contains(&self, id: &u64) -> bool {
+        // Job ids start at 1, so the zeroed slots never match.
+        self.0.contains(id)
+    }
+}
+
+/// The latest tip-to-work latencies.
+#[derive(Default)]
+struct RefreshSamples {
+    samples: std::collections::VecDeque<f64>,
+    last_tip: Option<ShareHash>,
+}
+
+impl RefreshSamples {
+    const KEEP: usize = 1_000;
+
+    fn push(&mut self, ms: f64) {
+        if self.samples.len() == Self::KEEP {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(ms);
+    }
+
+    /// Median, 99th percentile and maximum.
+    fn summary(&self) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let mut sorted: Vec<f64> = self.samples.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            let last = sorted.len().checked_sub(1)?;
+            sorted.get(((last as f64) * q).round() as usize).copied()
+        };
+        (at(0.5), at(0.99), sorted.last().copied())
+    }
 }
 
 /// Resolves once `stop` turns true (the watch guard is dropped inside, so callers stay `Send`).
@@ -322,14 +401,18 @@ async fn mining_loop(
     mut candidates: mpsc::UnboundedReceiver<p2share_gpu_kernels::Candidate>,
     stats: Arc<Mutex<MiningStats>>,
     mut stop: watch::Receiver<bool>,
+    work: watch::Sender<Option<WorkInfo>>,
 ) {
     let node = net.node_handle();
+    let mut refresh_ms = RefreshSamples::default();
     let mut events = node.subscribe();
     let mut job_id = 0u64;
     let mut extranonce = 0u64;
     let mut job: Option<MiningJob> = None;
     // Jobs replaced lately, whose solutions may still arrive from the hasher threads.
     let mut recent: std::collections::VecDeque<MiningJob> = std::collections::VecDeque::new();
+    // Ids of the last jobs that gave a share.
+    let mut finished = LastIds::default();
     let mut template: Option<BlockTemplate> = None;
     let (tpl_tx, mut tpl_rx) = mpsc::channel::<BlockTemplate>(4);
     // Templates: fetch, then long-poll for changes; retry on errors.
@@ -376,17 +459,32 @@ async fn mining_loop(
                 rebuild = true;
             }
             e = events.recv() => {
-                if let Ok(NodeEvent::Tip { .. }) = e {
-                    rebuild = true;
+                // A tip the current job already builds on (our own share, handled below) needs
+                // no new work; replacing it would only make its solutions stale.
+                match e {
+                    Ok(NodeEvent::Tip { hash, .. }) => {
+                        rebuild = job.as_ref().is_none_or(|j| j.share.head.header.prev_share != hash);
+                    }
+                    Ok(_) => {}
+                    // Missed events may have held a tip.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => rebuild = true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
             }
             _ = refresh.tick() => rebuild = true, // fresh times and mempool
             c = candidates.recv() => {
                 let Some(c) = c else { break };
                 let current = job.as_ref().filter(|j| j.id == c.job_id).cloned();
+                if finished.contains(&c.job_id) {
+                    // A spare solution of a job that already gave its share (common only at
+                    // trivial targets): a sibling of it, not worth a share of its own.
+                    continue;
+                }
                 if let Some(j) = current {
                     // This job is finished: stop hashing it while the share is handled.
                     hasher.clear_job();
+                    work.send_replace(None);
+                    finished.push(j.id);
                     job = None;
                     // Refused, known or a new tip: fresh work either way.
                     found(&net, &mainchain, &j, c.nonce, &stats).await;
@@ -402,6 +500,8 @@ async fn mining_loop(
                     match earlier {
                         Some(j) => {
                             hasher.clear_job();
+                            work.send_replace(None);
+                            finished.push(j.id);
                             job = None;
                             found(&net, &mainchain, &j, c.nonce, &stats).await;
                             rebuild = true;
@@ -415,6 +515,14 @@ async fn mining_loop(
             let mut s = stats.lock().await;
             s.hashrate = hasher.hashrate();
             s.hashes = hasher.hashes();
+            let per_thread = hasher.thread_hashes();
+            s.thread_hashrates = per_thread
+                .iter()
+                .map(|h| match s.hashes {
+                    0 => 0.0,
+                    total => s.hashrate * *h as f64 / total as f64,
+                })
+                .collect();
         }
         if !rebuild {
             continue;
@@ -436,8 +544,27 @@ async fn mining_loop(
                     header,
                     to_hasher_target(&j.share_target),
                 ));
+                let published = Instant::now();
+                let parent = j.share.head.header.prev_share;
+                work.send_replace(Some(WorkInfo {
+                    id: j.id,
+                    share_parent: parent,
+                    bitcoin_parent: j.share.head.work.header.prev_blockhash,
+                    published,
+                }));
                 let ms = started.elapsed().as_secs_f64() * 1e3;
+                let (tip, at) = node.tip_changed_at();
                 let mut s = stats.lock().await;
+                if tip == parent && refresh_ms.last_tip != Some(tip) {
+                    refresh_ms.last_tip = Some(tip);
+                    refresh_ms.push(published.saturating_duration_since(at).as_secs_f64() * 1e3);
+                    (
+                        s.tip_refresh_p50_ms,
+                        s.tip_refresh_p99_ms,
+                        s.tip_refresh_max_ms,
+                    ) = refresh_ms.summary();
+                    s.tip_refreshes += 1;
+                }
                 s.last_job_ms = ms;
                 s.job_id = j.id;
                 if let Some(old) = job.replace(j) {

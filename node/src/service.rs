@@ -138,6 +138,8 @@ pub struct Node {
     store: Store,
     params: Arc<ChainParams>,
     events: broadcast::Sender<NodeEvent>,
+    /// The latest tip and when it was written (the moment work on the old one turned stale).
+    tip_changed: Arc<std::sync::Mutex<(ShareHash, std::time::Instant)>>,
     datadir: PathBuf,
     prune_depth: Option<u32>,
 }
@@ -189,6 +191,10 @@ impl Node {
             "chain loaded from the store"
         );
         let (events, _) = broadcast::channel(1024);
+        let tip_changed = Arc::new(std::sync::Mutex::new((
+            chain.tip_hash(),
+            std::time::Instant::now(),
+        )));
         Ok(Node {
             core: Arc::new(RwLock::new(Core {
                 chain,
@@ -199,6 +205,7 @@ impl Node {
             store,
             params: Arc::new(params),
             events,
+            tip_changed,
             datadir: datadir.to_path_buf(),
             prune_depth,
         })
@@ -222,6 +229,14 @@ impl Node {
     /// Subscribes to node events.
     pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
         self.events.subscribe()
+    }
+
+    /// The active tip and the moment it became the tip (written to the store).
+    pub fn tip_changed_at(&self) -> (ShareHash, std::time::Instant) {
+        *self
+            .tip_changed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Sends an event to every listener (none listening is fine).
@@ -360,6 +375,11 @@ impl Node {
                     "reorganized"
                 );
             }
+            *self
+                .tip_changed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                (core.chain.tip_hash(), std::time::Instant::now());
             self.emit(NodeEvent::Tip {
                 hash: core.chain.tip_hash(),
                 height: core.chain.height(),
