@@ -14,6 +14,9 @@ pub const NONCE_OFFSET: usize = 76;
 /// Nonces a CPU hasher hashes between two looks at its [`StopSignal`] (a few milliseconds).
 pub const CHUNK: u32 = 1 << 16;
 
+/// Nonces in the first chunk of each scan.
+const FIRST_CHUNK: u32 = 1 << 12;
+
 /// A 256-bit proof-of-work target; a hash meets it when, read as a little-endian number
 /// (Bitcoin's internal byte order), it is at most the target.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -373,7 +376,14 @@ impl Hasher for CpuHasher {
                 completed = false;
                 break;
             }
-            let n = (end - pos).min(u64::from(CHUNK)) as u32;
+            // A short first chunk: at an easy target the first solution comes at once, and a
+            // new job's first results are not held behind a full chunk.
+            let chunk = if pos == job.nonces.start() {
+                FIRST_CHUNK
+            } else {
+                CHUNK
+            };
+            let n = (end - pos).min(u64::from(chunk)) as u32;
             self.backend.prefilter(&p, pos as u32, n, &mut passed)?;
             hashes += u64::from(n);
             self.counter.fetch_add(u64::from(n), Ordering::Relaxed);

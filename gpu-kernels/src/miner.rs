@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
@@ -99,6 +99,21 @@ impl CpuMiner {
     /// Starts `config.threads` idle worker threads; returns the miner and the channel on which
     /// every verified [`Candidate`] arrives.
     pub fn start(config: CpuMinerConfig) -> Result<(CpuMiner, Receiver<Candidate>), MinerError> {
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let miner = Self::start_with(config, move |c| {
+            // The receiver may be gone: then nobody wants candidates any more.
+            let _ = tx.lock().unwrap_or_else(PoisonError::into_inner).send(c);
+        })?;
+        Ok((miner, rx))
+    }
+
+    /// Starts the miner with `sink` called on the worker threads for every verified candidate,
+    /// as soon as it is found (no channel hop: an async runtime's sender can be the sink).
+    pub fn start_with(
+        config: CpuMinerConfig,
+        sink: impl Fn(Candidate) + Send + Sync + 'static,
+    ) -> Result<CpuMiner, MinerError> {
         if config.threads == 0 {
             return Err(MinerError::NoThreads);
         }
@@ -111,7 +126,7 @@ impl CpuMiner {
             generation: Arc::new(AtomicU64::new(0)),
             shutdown: Arc::new(AtomicBool::new(false)),
         });
-        let (tx, rx) = mpsc::channel();
+        let sink: Arc<dyn Fn(Candidate) + Send + Sync> = Arc::new(sink);
         let mut miner = CpuMiner {
             config,
             shared,
@@ -123,15 +138,15 @@ impl CpuMiner {
             let hasher = CpuHasher::new(config.backend).map_err(MinerError::Unavailable)?;
             miner.counters.push(hasher.counter());
             let shared = Arc::clone(&miner.shared);
-            let tx = tx.clone();
+            let sink = Arc::clone(&sink);
             let threads = config.threads;
             let handle = thread::Builder::new()
                 .name(format!("cpu-miner-{index}"))
-                .spawn(move || worker(&shared, hasher, index, threads, &tx))
+                .spawn(move || worker(&shared, hasher, index, threads, &*sink))
                 .map_err(MinerError::Spawn)?;
             miner.workers.push(handle);
         }
-        Ok((miner, rx))
+        Ok(miner)
     }
 
     /// Replaces the current job at once: running scans of the old job stop within one
@@ -209,7 +224,7 @@ fn worker(
     mut hasher: CpuHasher,
     index: usize,
     threads: usize,
-    tx: &Sender<Candidate>,
+    sink: &(dyn Fn(Candidate) + Send + Sync),
 ) {
     let mut seen = 0u64;
     loop {
@@ -237,10 +252,7 @@ fn worker(
             Arc::clone(&shared.generation),
             generation,
         );
-        // The backend was checked when the hasher was made; a send fails only when the
-        // receiver is gone, and then nobody wants candidates any more.
-        let _ = hasher.scan(&part, &stop, &mut |c| {
-            let _ = tx.send(c);
-        });
+        // The backend was checked when the hasher was made.
+        let _ = hasher.scan(&part, &stop, &mut |c| sink(c));
     }
 }

@@ -481,6 +481,8 @@ pub fn rpc_server(state: ApiState, credentials: Credentials) -> RpcServer {
             "expected_seconds_to_bitcoin_block": bitcoin_secs,
             "shares_found": stats.as_ref().map(|s| s.shares_found),
             "stale": stats.as_ref().map(|s| s.stale),
+            "rejected": stats.as_ref().map(|s| s.rejected),
+            "last_reject": stats.as_ref().and_then(|s| s.last_reject.clone()),
             "last_job_ms": stats.as_ref().map(|s| s.last_job_ms),
             "tip_refresh_ms": stats.as_ref().map(|s| json!({ "p50": s.tip_refresh_p50_ms, "p99": s.tip_refresh_p99_ms, "max": s.tip_refresh_max_ms, "tips": s.tip_refreshes })),
             "blocks": stats.as_ref().map(|s| s.blocks.clone()),

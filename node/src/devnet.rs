@@ -446,3 +446,79 @@ async fn sigterm() {
     }
     std::future::pending::<()>().await;
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn devnet_ids_round_trip_and_bad_ones_are_named() {
+        let p = ChainParams::devnet(1_795_628_914, 0x1d3f_f266);
+        assert_eq!(devnet_id(&p), "1795628914-1d3ff266");
+        assert_eq!(parse_devnet_id(&devnet_id(&p)).unwrap(), p);
+        for (bad, why) in [
+            ("1795628914", "no '-'"),
+            ("x-1d3ff266", "genesis time"),
+            ("1795628914-1d3ff2", "8 hex digits"),
+            ("1795628914-1d3ff2zz", "not hex"),
+            // Easier than the pow limit.
+            ("1795628914-2100ffff", "genesis_bits"),
+            // Not the canonical encoding.
+            ("1795628914-1d000100", "canonical"),
+        ] {
+            let e = parse_devnet_id(bad).unwrap_err();
+            assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn fitted_targets_are_canonical_and_harder_for_faster_hashers() {
+        use p2share_consensus::pow::{decode_compact, encode_compact};
+        let limit = ChainParams::regtest().pow_limit_bits;
+        assert_eq!(fitted_bits(0.0, 1), limit);
+        let mut last = decode_compact(limit).unwrap();
+        for rate in [1e3, 1e6, 3e7, 1e9, 1e12, 1e15] {
+            let bits = fitted_bits(rate, 1);
+            let t = decode_compact(bits).unwrap();
+            assert_eq!(encode_compact(t), bits, "canonical at {rate}");
+            assert!(t < last, "harder at {rate}");
+            // About `rate` hashes per share: 2^256 / target within a few percent.
+            let per_share = crate::mining::hashes_for(&t);
+            assert!((per_share / rate - 1.0).abs() < 0.05, "{rate}: {per_share}");
+            last = t;
+        }
+        let p = ChainParams::devnet(1_795_628_914, fitted_bits(6e7, 1));
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn a_devnet_is_saved_reused_and_a_datadir_keeps_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let join = "1795628914-1d3ff266";
+        let p = devnet_params(dir.path(), Some(join), 1).unwrap();
+        assert_eq!(devnet_id(&p), join);
+        // Reused without --devnet, and with the same one.
+        assert_eq!(devnet_params(dir.path(), None, 1).unwrap(), p);
+        assert_eq!(devnet_params(dir.path(), Some(join), 1).unwrap(), p);
+        let e = devnet_params(dir.path(), Some("1795628999-1d3ff266"), 1).unwrap_err();
+        assert!(e.contains("belongs to devnet 1795628914-1d3ff266"), "{e}");
+        // The saved file is a network file the daemon can load.
+        let file = dir.path().join("devnet.toml");
+        assert_eq!(ChainParams::resolve(file.to_str().unwrap()).unwrap(), p);
+        // A new devnet is born now, fitted to this machine.
+        let fresh = tempfile::tempdir().unwrap();
+        let q = devnet_params(fresh.path(), None, 1).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(u64::from(q.genesis_time).abs_diff(now) < 60);
+        assert_ne!(q.genesis_bits, ChainParams::regtest().pow_limit_bits);
+        // A corrupt file is refused with its path.
+        std::fs::write(fresh.path().join("devnet.toml"), "name = 1").unwrap();
+        let e = devnet_params(fresh.path(), None, 1).unwrap_err();
+        assert!(e.contains("devnet.toml"), "{e}");
+    }
+}

@@ -201,6 +201,11 @@ pub struct MiningStats {
     pub shares_found: u64,
     /// Solutions for work the sharechain had moved past (not submitted).
     pub stale: u64,
+    /// Own shares the node refused (for example `time-too-new` when shares come faster than
+    /// the timestamp rules allow).
+    pub rejected: u64,
+    /// Why the last one was refused.
+    pub last_reject: Option<String>,
     /// Bitcoin blocks found.
     pub blocks: Vec<FoundBlock>,
     /// Milliseconds to build the current job.
@@ -288,31 +293,29 @@ pub fn start_miner(
         ..p2share_gpu_kernels::CpuMinerConfig::default()
     };
     let backend = config.backend;
-    let (hasher, candidates) =
-        p2share_gpu_kernels::CpuMiner::start(config).map_err(|e| e.to_string())?;
-    tracing::info!(backend = backend.name(), threads, "CPU hasher started");
-    // Bridge the hasher's blocking channel into the async loop. A job is done at its first
-    // share (the tip moves), so at most a few candidates per job are forwarded: at a trivial
-    // target (a fresh devnet) half of all hashes qualify, millions a second.
+    // Candidates go straight from the hasher threads into the async loop. A job is done at
+    // its first share (the tip moves), so at most a few candidates per job are forwarded: at a
+    // trivial target (the pow limit) half of all hashes qualify, millions a second.
     let (tx, rx) = mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        let mut last_job = u64::MAX;
-        let mut forwarded = 0u32;
-        while let Ok(c) = candidates.recv() {
-            if c.job_id == last_job {
-                forwarded += 1;
-                if forwarded > MAX_CANDIDATES_PER_JOB {
-                    continue;
-                }
-            } else {
-                last_job = c.job_id;
-                forwarded = 1;
+    let forwarded = std::sync::Mutex::new((u64::MAX, 0u32));
+    let hasher = p2share_gpu_kernels::CpuMiner::start_with(config, move |c| {
+        let mut f = forwarded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if f.0 == c.job_id {
+            f.1 += 1;
+            if f.1 > MAX_CANDIDATES_PER_JOB {
+                return;
             }
-            if tx.send(c).is_err() {
-                break;
-            }
+        } else {
+            *f = (c.job_id, 1);
         }
-    });
+        drop(f);
+        // The loop may have stopped; then nobody wants candidates.
+        let _ = tx.send(c);
+    })
+    .map_err(|e| e.to_string())?;
+    tracing::info!(backend = backend.name(), threads, "CPU hasher started");
     let stats = Arc::new(Mutex::new(MiningStats {
         backend: backend.name().to_string(),
         threads: threads.max(1),
@@ -608,6 +611,9 @@ async fn found(
         Ok(AcceptOutcome::AlreadyKnown) => return false,
         Err(e) => {
             tracing::warn!(%hash, error = %e, "own share refused");
+            let mut s = stats.lock().await;
+            s.rejected += 1;
+            s.last_reject = Some(e.to_string());
             return false;
         }
     }

@@ -128,8 +128,25 @@ async fn three_devnet_nodes_mine_converge_and_every_bitcoin_block_pays_the_selec
     wait_for(240, "16 Bitcoin blocks and matured shares", enough).await;
     // The API shows the mining side.
     let info = rpc(&a, "getmininginfo", json!([])).await.unwrap();
+    assert_eq!(info["mining"], json!(true), "{info}");
     assert!(info["hashrate"].as_f64().unwrap() > 0.0, "{info}");
+    assert!(info["network_hashrate"].as_f64().unwrap() > 0.0, "{info}");
     assert!(info["shares_found"].as_u64().unwrap() > 0, "{info}");
+    assert!(
+        info["tip_refresh_ms"]["tips"].as_u64().unwrap() > 0,
+        "{info}"
+    );
+    assert_eq!(
+        info["hashers"][0]["thread_hashrates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let chain = rpc(&a, "getsharechaininfo", json!([])).await.unwrap();
+    if chain["height"] == info["height"] {
+        assert_eq!(chain["next_bits"], info["share_bits"], "{info}");
+    }
     let odds = rpc(&a, "getodds", json!([scripts[0].to_hex_string()]))
         .await
         .unwrap();
@@ -167,6 +184,29 @@ async fn three_devnet_nodes_mine_converge_and_every_bitcoin_block_pays_the_selec
         assert_eq!(replay.tip_hash(), hash);
         next_payout.insert(hash, replay.next_payout());
     }
+
+    // The odds the API gives each miner are the replayed chain's `v / n`.
+    let n = replay.utxo().eligible_total().to_units();
+    let mut total_v = 0;
+    for script in &scripts {
+        let v: u64 = replay
+            .utxo()
+            .iter()
+            .filter(|(_, c)| {
+                c.output.script_pubkey == *script && c.is_eligible(height, params.maturity)
+            })
+            .map(|(_, c)| c.output.value.to_sat())
+            .sum();
+        let odds = rpc(&b, "getodds", json!([script.to_hex_string()]))
+            .await
+            .unwrap();
+        assert_eq!(odds["v"], json!(v), "{odds}");
+        assert_eq!(odds["n"], json!(n), "{odds}");
+        let chance = odds["chance_next_block"].as_f64().unwrap();
+        assert!((chance - v as f64 / n as f64).abs() < 1e-12, "{odds}");
+        total_v += v;
+    }
+    assert_eq!(total_v, n, "the three miners hold every eligible share");
 
     // Every Bitcoin block on the mainchain came from a miner, and pays exactly the share the
     // payout rule selects from its parent share: recomputed here, not read from the node.
