@@ -375,6 +375,16 @@ pub fn load_network(network: &str) -> Result<ChainParams, DaemonError> {
     }
 }
 
+/// The log filter for `level`: as given, plus quieting Kademlia's warning about an empty routing
+/// table (a node without peers yet, every few minutes) unless the filter names `libp2p_kad`.
+pub fn log_directives(level: &str) -> String {
+    if level.contains("libp2p_kad") {
+        level.to_string()
+    } else {
+        format!("{level},libp2p_kad=error")
+    }
+}
+
 /// Installs the console and (optionally) rotating-file logger. Keep the guard alive.
 ///
 /// # Errors
@@ -386,7 +396,7 @@ pub fn init_logging(
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::{fmt, EnvFilter, Layer};
     let filter = |level: &str| {
-        EnvFilter::try_new(level)
+        EnvFilter::try_new(log_directives(level))
             .map_err(|e| DaemonError::Config(format!("log level {level:?}: {e}")))
     };
     use std::io::IsTerminal;

@@ -336,7 +336,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .with_env_filter(
-                tracing_subscriber::EnvFilter::try_new(&args.log_level)
+                tracing_subscriber::EnvFilter::try_new(daemon::log_directives(&args.log_level))
                     .map_err(|e| format!("--log-level {:?}: {e}", args.log_level))?,
             )
             .try_init();

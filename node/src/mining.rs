@@ -29,6 +29,16 @@ pub const EXTRANONCE_SIZE: usize = 8;
 
 /// Candidates forwarded per job (the first one ends the job; the rest are spares).
 const MAX_CANDIDATES_PER_JOB: u32 = 4;
+/// The longest a job is hashed before it is rebuilt (fresh times and mempool).
+const MAX_JOB_AGE: Duration = Duration::from_secs(30);
+
+/// How long a job may be hashed: [`MAX_JOB_AGE`], or less when the hashers would cover its
+/// 2^32 nonces sooner (they idle after that), with a fifth to spare.
+fn job_lifetime(hashrate: f64) -> Duration {
+    let exhaust = 4_294_967_296.0 / hashrate.max(1.0);
+    Duration::from_secs_f64((exhaust * 0.8).clamp(0.05, MAX_JOB_AGE.as_secs_f64()))
+}
+
 /// Replaced jobs kept for solutions still in flight from the hasher threads.
 const RECENT_JOBS: usize = 4;
 
@@ -445,7 +455,9 @@ async fn mining_loop(
             }
         });
     }
-    let mut refresh = tokio::time::interval(Duration::from_secs(30));
+    // New work at least every 30 s (fresh times and mempool), and before the hashers run out of
+    // nonces: a job has 2^32, a few seconds' worth for a many-core machine.
+    let mut refresh_at = tokio::time::Instant::now() + MAX_JOB_AGE;
     loop {
         let mut rebuild = false;
         tokio::select! {
@@ -474,7 +486,10 @@ async fn mining_loop(
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
             }
-            _ = refresh.tick() => rebuild = true, // fresh times and mempool
+            () = tokio::time::sleep_until(refresh_at) => {
+                rebuild = true;
+                refresh_at = tokio::time::Instant::now() + MAX_JOB_AGE;
+            }
             c = candidates.recv() => {
                 let Some(c) = c else { break };
                 let current = job.as_ref().filter(|j| j.id == c.job_id).cloned();
@@ -548,6 +563,7 @@ async fn mining_loop(
                     to_hasher_target(&j.share_target),
                 ));
                 let published = Instant::now();
+                refresh_at = tokio::time::Instant::now() + job_lifetime(hasher.hashrate());
                 let parent = j.share.head.header.prev_share;
                 work.send_replace(Some(WorkInfo {
                     id: j.id,
@@ -677,6 +693,19 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
+
+    #[test]
+    fn jobs_are_renewed_before_their_nonces_run_out() {
+        assert_eq!(job_lifetime(0.0), MAX_JOB_AGE);
+        assert_eq!(job_lifetime(66e6), MAX_JOB_AGE);
+        // 16 cores at 33 MH/s cover 2^32 nonces in 8.1 s.
+        let l = job_lifetime(16.0 * 33e6);
+        assert!(
+            l > Duration::from_secs(6) && l < Duration::from_secs_f64(8.2),
+            "{l:?}"
+        );
+        assert_eq!(job_lifetime(1e15), Duration::from_millis(50));
+    }
 
     /// The coinbase branch folds to the same root as Bitcoin's merkle tree over the whole block,
     /// for every block size up to 17 transactions (odd levels duplicate their last node).
