@@ -17,7 +17,7 @@ use p2share_consensus::validation::{coinbase_payee, height_push};
 use p2share_consensus::{Share, ShareHash};
 use p2share_mainchain::rpc::BitcoindRpc;
 use p2share_mainchain::{BlockTemplate, Mainchain, SubmitResult};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch, Mutex};
 
 use crate::service::{unix_now, NodeEvent, Origin};
@@ -29,6 +29,9 @@ pub const EXTRANONCE_SIZE: usize = 8;
 
 /// Candidates forwarded per job (the first one ends the job; the rest are spares).
 const MAX_CANDIDATES_PER_JOB: u32 = 4;
+/// Found Bitcoin blocks shown (`getmininginfo.blocks`); all are kept in the store.
+const KEPT_BLOCKS: u32 = 1_000;
+
 /// The longest a job is hashed before it is rebuilt (fresh times and mempool).
 const MAX_JOB_AGE: Duration = Duration::from_secs(30);
 
@@ -175,8 +178,8 @@ pub fn assemble_block(header: BitcoinHeader, job: &MiningJob) -> Block {
     Block { header, txdata }
 }
 
-/// A Bitcoin block this node found.
-#[derive(Clone, Debug, Serialize)]
+/// A Bitcoin block this node found (kept in the store across restarts).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FoundBlock {
     /// Bitcoin block hash.
     pub block_hash: String,
@@ -418,6 +421,23 @@ async fn mining_loop(
 ) {
     let node = net.node_handle();
     let mut refresh_ms = RefreshSamples::default();
+    // The blocks found before a restart.
+    match node.store().found_blocks(KEPT_BLOCKS).await {
+        Ok(records) => {
+            let blocks: Vec<FoundBlock> = records
+                .iter()
+                .filter_map(|r| match serde_json::from_str(r) {
+                    Ok(b) => Some(b),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "unreadable found-block record skipped");
+                        None
+                    }
+                })
+                .collect();
+            stats.lock().await.blocks = blocks;
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the found blocks"),
+    }
     let mut events = node.subscribe();
     let mut job_id = 0u64;
     let mut extranonce = 0u64;
@@ -684,7 +704,23 @@ async fn found(
         outcome = %answer,
         "Bitcoin block found"
     );
-    stats.lock().await.blocks.push(record);
+    match serde_json::to_string(&record) {
+        Ok(json) => {
+            if let Err(e) = node
+                .store()
+                .put_found_block(&record.block_hash, record.time, &json)
+                .await
+            {
+                tracing::error!(error = %e, "cannot keep the found block");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot encode the found block"),
+    }
+    let mut s = stats.lock().await;
+    if s.blocks.len() >= KEPT_BLOCKS as usize {
+        s.blocks.remove(0);
+    }
+    s.blocks.push(record);
     true
 }
 

@@ -270,6 +270,26 @@ async fn three_devnet_nodes_mine_converge_and_every_bitcoin_block_pays_the_selec
     );
     assert!(selected >= 3, "{selected} blocks paid a selected share");
 
+    // Found blocks are kept in each node's store; a new miner shows them again.
+    for (d, m) in nodes.iter().zip(&miners) {
+        let kept = d.node.store().found_blocks(1_000).await.unwrap();
+        assert_eq!(kept.len(), m.stats().await.blocks.len());
+    }
+    let before = miners[0].stats().await.blocks;
+    let again = start_miner(a.net.clone(), client(&mainchain), scripts[0].clone(), 1).unwrap();
+    wait_for(10, "the found blocks reloaded", || async {
+        again.stats().await.blocks.len() >= before.len()
+    })
+    .await;
+    let reloaded = again.stats().await.blocks;
+    again.stop();
+    for (x, y) in before.iter().zip(&reloaded) {
+        assert_eq!(
+            (&x.block_hash, &x.outcome, x.share),
+            (&y.block_hash, &y.outcome, y.share)
+        );
+    }
+
     for d in [a, b, c] {
         d.shutdown().await;
     }

@@ -446,3 +446,42 @@ async fn the_api_answers_refuses_bad_calls_and_streams_events() {
     rpc(&a, "stop", json!([])).await.unwrap();
     a.shutdown().await;
 }
+
+/// `docs/api.md` lists exactly the methods the node serves: its method table names each one,
+/// and each has a section of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reference_lists_every_method_the_node_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = start_node(dir.path(), vec![], 2000).await;
+    let server = p2share_node::api::rpc_server(
+        p2share_node::api::ApiState {
+            node: d.node.clone(),
+            net: d.net.clone(),
+            stop: std::sync::Arc::new(tokio::sync::watch::channel(false).0),
+            miner: std::sync::Arc::new(tokio::sync::OnceCell::new()),
+        },
+        d.credentials.clone(),
+    );
+    let served = server.method_names();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
+    let table: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| [`"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect();
+    let mut listed = table.clone();
+    listed.sort();
+    assert_eq!(
+        listed, served,
+        "docs/api.md's method table against the server"
+    );
+    for m in &served {
+        assert!(
+            doc.contains(&format!("\n### {m}\n")),
+            "no section for {m} in docs/api.md"
+        );
+    }
+    d.shutdown().await;
+}

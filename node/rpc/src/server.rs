@@ -164,6 +164,13 @@ impl RpcServer {
         self
     }
 
+    /// The registered method names, sorted.
+    pub fn method_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.methods.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// Sets the largest accepted body, in bytes.
     pub fn max_body(mut self, bytes: usize) -> RpcServer {
         self.max_body = bytes;

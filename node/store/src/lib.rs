@@ -392,6 +392,50 @@ impl Store {
         tx.commit().await.map_err(sql("reorg: commit"))
     }
 
+    /// Keeps a Bitcoin block the node's miner found: `record` (the node's JSON) under its
+    /// block hash, replacing an earlier record of the same block.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub async fn put_found_block(
+        &self,
+        block_hash: &str,
+        found_at: u64,
+        record: &str,
+    ) -> Result<(), StoreError> {
+        const OP: &str = "put found block";
+        let at = i64::try_from(found_at).map_err(|_| corrupt(OP, "time out of range"))?;
+        sqlx::query(
+            "INSERT OR REPLACE INTO found_blocks (block_hash, found_at, record) VALUES (?, ?, ?)",
+        )
+        .bind(block_hash)
+        .bind(at)
+        .bind(record)
+        .execute(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        Ok(())
+    }
+
+    /// The records of the last `limit` Bitcoin blocks the node's miner found, oldest first.
+    ///
+    /// # Errors
+    /// SQL errors.
+    pub async fn found_blocks(&self, limit: u32) -> Result<Vec<String>, StoreError> {
+        const OP: &str = "found blocks";
+        let rows = sqlx::query(
+            "SELECT record FROM (SELECT record, found_at, block_hash FROM found_blocks \
+             ORDER BY found_at DESC, block_hash DESC LIMIT ?) ORDER BY found_at, block_hash",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql(OP))?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(sql(OP)))
+            .collect()
+    }
+
     /// The payout the Bitcoin coinbase of a connected share made, if recorded.
     ///
     /// # Errors

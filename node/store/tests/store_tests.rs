@@ -407,3 +407,35 @@ async fn a_reorg_whose_last_connect_fails_leaves_the_old_tip() {
     }
     assert_eq!(rebuilt(&store).await.height(), 3);
 }
+
+#[tokio::test]
+async fn found_blocks_are_kept_across_a_reopen_newest_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let params = test_params(2, ALLOC);
+    {
+        let store = Store::open(&path, &params).await.unwrap();
+        for (i, at) in [(1u32, 30u64), (2, 10), (3, 20)] {
+            store
+                .put_found_block(&format!("{i:064x}"), at, &format!("{{\"n\":{i}}}"))
+                .await
+                .unwrap();
+        }
+        // The same block again replaces its record.
+        store
+            .put_found_block(&format!("{:064x}", 2), 10, "{\"n\":22}")
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let store = Store::open(&path, &params).await.unwrap();
+    assert_eq!(
+        store.found_blocks(10).await.unwrap(),
+        ["{\"n\":22}", "{\"n\":3}", "{\"n\":1}"]
+    );
+    assert_eq!(
+        store.found_blocks(2).await.unwrap(),
+        ["{\"n\":3}", "{\"n\":1}"]
+    );
+    assert!(store.put_found_block("x", u64::MAX, "{}").await.is_err());
+}
