@@ -1905,7 +1905,7 @@ fn decode_merkle_branch_length() {
         "{err}"
     );
     assert!(
-        err.offset >= l.branch && (err.offset - l.branch) % 32 == 0,
+        err.offset >= l.branch && (err.offset - l.branch).is_multiple_of(32),
         "{err}"
     );
     // Non-minimal encodings of 2.
