@@ -164,7 +164,7 @@ impl Actor {
             }
             let total: u64 = inputs.iter().map(|c| c.output.value.to_sat()).sum();
             let outs = 1 + self.rng.next_u64() % 3;
-            let kind = if self.rng.next_u64() % 2 == 0 {
+            let kind = if self.rng.next_u64().is_multiple_of(2) {
                 Kind::P2wpkh
             } else {
                 Kind::P2tr
