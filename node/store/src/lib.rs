@@ -417,15 +417,16 @@ impl Store {
         Ok(())
     }
 
-    /// The records of the last `limit` Bitcoin blocks the node's miner found, oldest first.
+    /// The records of the last `limit` Bitcoin blocks the node's miner found, in the order they
+    /// were kept (a replaced record counts as new).
     ///
     /// # Errors
     /// SQL errors.
     pub async fn found_blocks(&self, limit: u32) -> Result<Vec<String>, StoreError> {
         const OP: &str = "found blocks";
         let rows = sqlx::query(
-            "SELECT record FROM (SELECT record, found_at, block_hash FROM found_blocks \
-             ORDER BY found_at DESC, block_hash DESC LIMIT ?) ORDER BY found_at, block_hash",
+            "SELECT record FROM (SELECT record, seq FROM found_blocks ORDER BY seq DESC LIMIT ?) \
+             ORDER BY seq",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
