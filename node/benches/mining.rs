@@ -26,9 +26,8 @@ use std::time::{Duration, Instant};
 
 use bitcoin::{Address, Network};
 use p2share_consensus::ChainParams;
-use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
-use p2share_mempool::MempoolConfig;
-use p2share_node::daemon::{Config, Daemon, P2pSection};
+use p2share_mainchain::rpc::BitcoindRpc;
+use p2share_node::daemon::{Config, Daemon};
 use p2share_node::devnet;
 use p2share_node::mining::{start_miner, Miner};
 use p2share_node::regtest_server::{self, RegtestMainchain};
@@ -46,27 +45,9 @@ fn now() -> u32 {
 }
 
 async fn node(params: &ChainParams, dir: &Path, peers: Vec<Multiaddr>) -> Daemon {
-    Daemon::start(&Config {
-        params: params.clone(),
-        datadir: dir.to_path_buf(),
-        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-        peers,
-        api_bind: "127.0.0.1:0".parse().unwrap(),
-        api_credentials: None,
-        window: 2000,
-        prune_depth: None,
-        mempool: MempoolConfig::default(),
-        log_level: "warn".into(),
-        log_file: false,
-        log_keep: 1,
-        p2p: P2pSection {
-            nat: Some(false),
-            kademlia: Some(false),
-            ..P2pSection::default()
-        },
-    })
-    .await
-    .unwrap()
+    Daemon::start(&Config::loopback(params.clone(), dir, peers))
+        .await
+        .unwrap()
 }
 
 /// The embedded mainchain; `block_target` is its stricter devnet target (`None`: regtest's).
@@ -83,11 +64,7 @@ async fn mainchain(dir: &Path, block_target: Option<bitcoin::pow::Target>) -> Re
 }
 
 fn client(m: &RegtestMainchain) -> BitcoindRpc {
-    BitcoindRpc::new(RpcConfig::new(
-        m.rpc_url(),
-        Auth::CookieFile(m.cookie_path().to_path_buf()),
-    ))
-    .unwrap()
+    m.rpc_client().unwrap()
 }
 
 async fn addr(d: &Daemon) -> Multiaddr {

@@ -23,32 +23,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use p2share_consensus::{ChainParams, Share};
-use p2share_mempool::MempoolConfig;
-use p2share_node::daemon::{Config, Daemon, P2pSection};
+use p2share_node::daemon::{Config, Daemon};
 use p2share_node::service::{NodeEvent, Origin};
 use p2share_p2p::Multiaddr;
 use p2share_testkit::{Kind, TestChain, TestKey};
 
 fn config(dir: &Path, peers: Vec<Multiaddr>) -> Config {
-    Config {
-        params: ChainParams::regtest(),
-        datadir: dir.to_path_buf(),
-        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-        peers,
-        api_bind: "127.0.0.1:0".parse().unwrap(),
-        api_credentials: None,
-        window: 2000,
-        prune_depth: None,
-        mempool: MempoolConfig::default(),
-        log_level: "warn".into(),
-        log_file: false,
-        log_keep: 1,
-        p2p: P2pSection {
-            nat: Some(false),
-            kademlia: Some(false),
-            ..P2pSection::default()
-        },
-    }
+    Config::loopback(ChainParams::regtest(), dir, peers)
 }
 
 async fn addr(d: &Daemon) -> Multiaddr {

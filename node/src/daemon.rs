@@ -205,6 +205,35 @@ pub struct Config {
     pub p2p: P2pSection,
 }
 
+impl Config {
+    /// A node on loopback only: ephemeral p2p and API ports, a cookie, no log file, no NAT
+    /// helpers or Kademlia, the default window and mempool; for tests, benchmarks and tools
+    /// that run several nodes on one machine.
+    pub fn loopback(params: ChainParams, datadir: &Path, peers: Vec<Multiaddr>) -> Config {
+        Config {
+            params,
+            datadir: datadir.to_path_buf(),
+            listen: vec![
+                Multiaddr::from(std::net::Ipv4Addr::LOCALHOST).with(p2share_p2p::Protocol::Tcp(0))
+            ],
+            peers,
+            api_bind: SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+            api_credentials: None,
+            window: crate::service::DEFAULT_WINDOW,
+            prune_depth: None,
+            mempool: MempoolConfig::default(),
+            log_level: "warn".into(),
+            log_file: false,
+            log_keep: 1,
+            p2p: P2pSection {
+                nat: Some(false),
+                kademlia: Some(false),
+                ..P2pSection::default()
+            },
+        }
+    }
+}
+
 /// Default ports per built-in network: (p2p, api).
 pub fn default_ports(network: &str) -> (u16, u16) {
     match network {

@@ -13,7 +13,6 @@ use std::time::Duration;
 use bitcoin::secp256k1::{Secp256k1, SecretKey};
 use bitcoin::{Address, CompressedPublicKey, Network, ScriptBuf};
 use p2share_consensus::{ChainParams, ShareAmount};
-use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
 use p2share_p2p::Multiaddr;
 use p2share_regtest::Policy;
 
@@ -302,11 +301,9 @@ pub async fn start(args: &Args, datadir: &Path) -> Result<Devnet, String> {
         .map_err(|e: DaemonError| e.to_string())?;
     let key = load_or_create_key(&datadir.join("miner.key"))?;
     let (script, address) = key_script(&key);
-    let rpc = BitcoindRpc::new(RpcConfig::new(
-        mainchain.rpc_url(),
-        Auth::CookieFile(mainchain.cookie_path().to_path_buf()),
-    ))
-    .map_err(|e| format!("mainchain client: {e}"))?;
+    let rpc = mainchain
+        .rpc_client()
+        .map_err(|e| format!("mainchain client: {e}"))?;
     let miner = start_miner(daemon.net.clone(), rpc, script, threads)?;
     daemon.set_miner(miner.clone());
     Ok(Devnet {

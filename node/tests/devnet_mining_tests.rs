@@ -13,7 +13,7 @@ use netkit::{p2p_addr, rpc, start_on, tip, wait_for};
 use p2share_consensus::payout::reduce_selector;
 use p2share_consensus::validation::coinbase_payee;
 use p2share_consensus::{ChainParams, ChainState, Payout, Share, ShareHash};
-use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
+use p2share_mainchain::rpc::BitcoindRpc;
 use p2share_mainchain::Mainchain;
 use p2share_node::daemon::Daemon;
 use p2share_node::devnet;
@@ -50,11 +50,7 @@ async fn start_mainchain(dir: &std::path::Path, params: &ChainParams) -> Regtest
 }
 
 fn client(m: &RegtestMainchain) -> BitcoindRpc {
-    BitcoindRpc::new(RpcConfig::new(
-        m.rpc_url(),
-        Auth::CookieFile(m.cookie_path().to_path_buf()),
-    ))
-    .unwrap()
+    m.rpc_client().unwrap()
 }
 
 /// A share as the API serves it (its wire encoding in `hex`).

@@ -20,6 +20,7 @@ pub use config::{load_or_create_keypair, P2pConfig};
 pub use error::P2pError;
 pub use libp2p::gossipsub::MessageId;
 pub use libp2p::identity::Keypair;
+pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
 pub use peers::{Misbehavior, BAN_SCORE, SCORE_DECAY_INTERVAL};
 pub use service::{

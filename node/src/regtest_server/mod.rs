@@ -250,6 +250,20 @@ impl RegtestMainchain {
         format!("http://{}", self.esplora_addr)
     }
 
+    /// A JSON-RPC client of this mainchain, authenticated with its cookie.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn rpc_client(
+        &self,
+    ) -> Result<p2share_mainchain::rpc::BitcoindRpc, p2share_mainchain::ClientError> {
+        use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
+        BitcoindRpc::new(RpcConfig::new(
+            self.rpc_url(),
+            Auth::CookieFile(self.cookie_path().to_path_buf()),
+        ))
+    }
+
     /// The cookie file clients authenticate with.
     pub fn cookie_path(&self) -> &Path {
         self.cookie.path()

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use p2share_consensus::{ChainParams, Share};
-use p2share_mempool::MempoolConfig;
 use p2share_node::daemon::{Config, Daemon, P2pSection};
 use p2share_p2p::Multiaddr;
 use p2share_testkit::{Kind, TestChain, TestKey};
@@ -42,24 +41,14 @@ pub async fn start_on(
             .with_test_writer()
             .try_init();
     }
-    let config = Config {
-        params,
-        datadir: dir.to_path_buf(),
-        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()],
-        peers,
-        api_bind: "127.0.0.1:0".parse().unwrap(),
-        api_credentials: None,
-        window,
-        prune_depth,
-        mempool: MempoolConfig::default(),
-        log_level: "info".into(),
-        log_file: false,
-        log_keep: 1,
-        p2p: P2pSection {
-            nat: Some(false),
-            ban_seconds: Some(3),
-            ..P2pSection::default()
-        },
+    let mut config = Config::loopback(params, dir, peers);
+    config.window = window;
+    config.prune_depth = prune_depth;
+    config.log_level = "info".into();
+    config.p2p = P2pSection {
+        nat: Some(false),
+        ban_seconds: Some(3),
+        ..P2pSection::default()
     };
     Daemon::start(&config).await.unwrap()
 }
