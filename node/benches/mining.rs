@@ -68,9 +68,7 @@ fn client(m: &RegtestMainchain) -> BitcoindRpc {
 }
 
 async fn addr(d: &Daemon) -> Multiaddr {
-    let p2p = d.net.p2p();
-    let a = p2p.listen_addrs().await.unwrap()[0].clone();
-    format!("{a}/p2p/{}", p2p.local_peer_id()).parse().unwrap()
+    d.dial_addrs().await.remove(0)
 }
 
 fn quantiles(mut v: Vec<f64>) -> (f64, f64, f64) {

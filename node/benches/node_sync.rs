@@ -33,9 +33,7 @@ fn config(dir: &Path, peers: Vec<Multiaddr>) -> Config {
 }
 
 async fn addr(d: &Daemon) -> Multiaddr {
-    let p2p = d.net.p2p();
-    let a = p2p.listen_addrs().await.unwrap()[0].clone();
-    format!("{a}/p2p/{}", p2p.local_peer_id()).parse().unwrap()
+    d.dial_addrs().await.remove(0)
 }
 
 fn generate(n: usize, file: &Path) -> Vec<Share> {

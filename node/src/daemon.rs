@@ -581,6 +581,19 @@ impl Daemon {
         })
     }
 
+    /// The addresses other nodes dial this one at: each listen address with `/p2p/<peer id>`
+    /// (empty until the listeners are up, or if the p2p service stopped).
+    pub async fn dial_addrs(&self) -> Vec<Multiaddr> {
+        let p2p = self.net.p2p();
+        let id = p2p.local_peer_id();
+        p2p.listen_addrs()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| a.with(p2share_p2p::Protocol::P2p(id)))
+            .collect()
+    }
+
     /// Shows `miner` in the API (`getmininginfo`, `getodds`); the first one set stays.
     pub fn set_miner(&self, miner: crate::mining::Miner) {
         let _ = self.miner.set(miner);

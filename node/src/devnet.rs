@@ -345,7 +345,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     runtime.block_on(async {
         let devnet = start(args, &datadir).await?;
         let p2p = devnet.daemon.net.p2p();
-        let addrs = p2p.listen_addrs().await.unwrap_or_default();
+        let addrs = devnet.daemon.dial_addrs().await;
         println!("p2share devnet — data {}", datadir.display());
         println!(
             "  Bitcoin regtest: JSON-RPC {} (cookie {}), Esplora {}",
@@ -367,9 +367,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         );
         for a in &addrs {
             println!(
-                "  join it: p2share-node run --devnet {} --peer {a}/p2p/{}",
-                devnet_id(&devnet.params),
-                p2p.local_peer_id()
+                "  join it: p2share-node run --devnet {} --peer {a}",
+                devnet_id(&devnet.params)
             );
         }
         println!("  (a second devnet node on this machine also needs its own --datadir and ports:");

@@ -512,41 +512,35 @@ async fn mining_loop(
             }
             c = candidates.recv() => {
                 let Some(c) = c else { break };
-                let current = job.as_ref().filter(|j| j.id == c.job_id).cloned();
                 if finished.contains(&c.job_id) {
                     // A spare solution of a job that already gave its share (common only at
                     // trivial targets): a sibling of it, not worth a share of its own.
                     continue;
                 }
-                if let Some(j) = current {
-                    // This job is finished: stop hashing it while the share is handled.
-                    hasher.clear_job();
-                    work.send_replace(None);
-                    finished.push(j.id);
-                    job = None;
-                    // Refused, known or a new tip: fresh work either way.
-                    found(&net, &mainchain, &j, c.nonce, &stats).await;
-                    rebuild = true;
-                } else {
-                    // A solution of a job replaced since (fresh template, mempool, times) is
-                    // still a share while its parent is the tip: it is not thrown away.
-                    let tip = node.with_chain(|ch| ch.tip_hash()).await;
-                    let earlier = recent
-                        .iter()
-                        .find(|j| j.id == c.job_id && j.share.head.header.prev_share == tip)
-                        .cloned();
-                    match earlier {
-                        Some(j) => {
-                            hasher.clear_job();
-                            work.send_replace(None);
-                            finished.push(j.id);
-                            job = None;
-                            found(&net, &mainchain, &j, c.nonce, &stats).await;
-                            rebuild = true;
-                        }
-                        None => stats.lock().await.stale += 1,
+                let solved = match job.as_ref().filter(|j| j.id == c.job_id) {
+                    Some(j) => Some(j.clone()),
+                    None => {
+                        // A solution of a job replaced since (fresh template, mempool, times)
+                        // is still a share while its parent is the tip: it is not thrown away.
+                        let tip = node.with_chain(|ch| ch.tip_hash()).await;
+                        recent
+                            .iter()
+                            .find(|j| j.id == c.job_id && j.share.head.header.prev_share == tip)
+                            .cloned()
                     }
-                }
+                };
+                let Some(j) = solved else {
+                    stats.lock().await.stale += 1;
+                    continue;
+                };
+                // The work is finished: stop hashing while the share is handled; refused,
+                // known or a new tip, fresh work follows either way.
+                hasher.clear_job();
+                work.send_replace(None);
+                finished.push(j.id);
+                job = None;
+                found(&net, &mainchain, &j, c.nonce, &stats).await;
+                rebuild = true;
             }
         }
         {

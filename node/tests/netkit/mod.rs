@@ -55,12 +55,10 @@ pub async fn start_on(
 
 /// The node's dialable address (`…/p2p/<peer id>`).
 pub async fn p2p_addr(d: &Daemon) -> Multiaddr {
-    let p2p = d.net.p2p();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let addrs = p2p.listen_addrs().await.unwrap();
-        if let Some(a) = addrs.first() {
-            return format!("{a}/p2p/{}", p2p.local_peer_id()).parse().unwrap();
+        if let Some(a) = d.dial_addrs().await.into_iter().next() {
+            return a;
         }
         assert!(Instant::now() < deadline, "no listen address");
         tokio::time::sleep(Duration::from_millis(20)).await;
