@@ -25,15 +25,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bitcoin::{Address, Network};
+use p2share_app::devnet;
+use p2share_app::embedded::{self as regtest_server, RegtestMainchain};
+use p2share_app::{App, AppConfig};
 use p2share_consensus::ChainParams;
 use p2share_mainchain::rpc::BitcoindRpc;
-use p2share_node::daemon::{Config, Daemon};
-use p2share_node::devnet;
-use p2share_node::mining::{start_miner, Miner};
-use p2share_node::regtest_server::{self, RegtestMainchain};
-use p2share_node::service::Origin;
+use p2share_mining::{start_miner, Miner};
 use p2share_p2p::Multiaddr;
 use p2share_regtest::Policy;
+use p2share_service::Origin;
 use p2share_testkit::{Kind, TestChain, TestKey};
 use serde_json::json;
 
@@ -44,8 +44,8 @@ fn now() -> u32 {
         .as_secs() as u32
 }
 
-async fn node(params: &ChainParams, dir: &Path, peers: Vec<Multiaddr>) -> Daemon {
-    Daemon::start(&Config::loopback(params.clone(), dir, peers))
+async fn node(params: &ChainParams, dir: &Path, peers: Vec<Multiaddr>) -> App {
+    App::start(AppConfig::loopback(params.clone(), dir, peers))
         .await
         .unwrap()
 }
@@ -67,7 +67,7 @@ fn client(m: &RegtestMainchain) -> BitcoindRpc {
     m.rpc_client().unwrap()
 }
 
-async fn addr(d: &Daemon) -> Multiaddr {
+async fn addr(d: &App) -> Multiaddr {
     d.dial_addrs().await.remove(0)
 }
 

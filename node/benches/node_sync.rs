@@ -22,17 +22,17 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use p2share_app::{App, AppConfig};
 use p2share_consensus::{ChainParams, Share};
-use p2share_node::daemon::{Config, Daemon};
-use p2share_node::service::{NodeEvent, Origin};
 use p2share_p2p::Multiaddr;
+use p2share_service::{NodeEvent, Origin};
 use p2share_testkit::{Kind, TestChain, TestKey};
 
-fn config(dir: &Path, peers: Vec<Multiaddr>) -> Config {
-    Config::loopback(ChainParams::regtest(), dir, peers)
+fn config(dir: &Path, peers: Vec<Multiaddr>) -> AppConfig {
+    AppConfig::loopback(ChainParams::regtest(), dir, peers)
 }
 
-async fn addr(d: &Daemon) -> Multiaddr {
+async fn addr(d: &App) -> Multiaddr {
     d.dial_addrs().await.remove(0)
 }
 
@@ -158,7 +158,7 @@ async fn run(n: usize, bench: bool) {
 
     // 1. Local file into node A (no network), the same batches sync uses.
     let a_dir = tmp.path().join("a");
-    let a = Daemon::start(&config(&a_dir, vec![])).await.unwrap();
+    let a = App::start(config(&a_dir, vec![])).await.unwrap();
     let started = Instant::now();
     let shares = read_file(&file);
     for chunk in shares.chunks(128) {
@@ -180,7 +180,7 @@ async fn run(n: usize, bench: bool) {
     let a_addr = addr(&a).await;
     let b_dir = tmp.path().join("b");
     let started = Instant::now();
-    let b = Daemon::start(&config(&b_dir, vec![a_addr.clone()]))
+    let b = App::start(config(&b_dir, vec![a_addr.clone()]))
         .await
         .unwrap();
     let want = a.node.tip().await.0;
@@ -232,10 +232,10 @@ async fn run(n: usize, bench: bool) {
     let _ = child.wait();
 
     // 4. Relay latency across a line A – B2 – C2 (fresh nodes following A).
-    let b2 = Daemon::start(&config(&tmp.path().join("b2"), vec![a_addr.clone()]))
+    let b2 = App::start(config(&tmp.path().join("b2"), vec![a_addr.clone()]))
         .await
         .unwrap();
-    let c2 = Daemon::start(&config(&tmp.path().join("c2"), vec![addr(&b2).await]))
+    let c2 = App::start(config(&tmp.path().join("c2"), vec![addr(&b2).await]))
         .await
         .unwrap();
     while c2.node.tip().await.0 != want {

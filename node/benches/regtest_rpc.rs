@@ -7,9 +7,9 @@
 use std::net::SocketAddr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use p2share_app::embedded::{Config, RegtestMainchain};
 use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
 use p2share_mainchain::Mainchain;
-use p2share_node::regtest_server::{Config, RegtestMainchain};
 use p2share_regtest::Policy;
 use serde_json::json;
 

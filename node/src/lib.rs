@@ -1,17 +1,7 @@
 //! # p2share-node
 //!
-//! The p2share sharechain node: the core ([`service`]: chain state, SQLite store, mempool,
-//! events), the network side ([`sync`]: requests, gossip, headers-first sync), the API ([`api`]:
-//! JSON-RPC 2.0 and WebSocket events), the daemon ([`daemon`]), mining ([`mining`]: job builder,
-//! CPU hasher loop, found shares and Bitcoin blocks) and the one-command devnet ([`devnet`]). Also the payout audit tool
-//! ([`select`]) and the embedded regtest mainchain server ([`regtest_server`], [`standalone`]).
+//! The `p2share-node` binary's library side: the payout audit tool ([`select`]), which the fuzz
+//! targets also drive. The node itself is the `p2share-app` library; the binary adds the
+//! command line, loggers, the runtime and signals.
 
-pub mod api;
-pub mod daemon;
-pub mod devnet;
-pub mod mining;
-pub mod regtest_server;
 pub mod select;
-pub mod service;
-pub mod standalone;
-pub mod sync;

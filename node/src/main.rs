@@ -1,10 +1,17 @@
-//! `p2share-node`: the p2share sharechain node daemon, and its tools (payout audit, embedded
-//! regtest mainchain).
+//! `p2share-node`: the p2share sharechain node daemon, the devnet in one command, and tools
+//! (payout audit, embedded regtest mainchain). The node is the `p2share-app` library; this
+//! binary owns the command line, the loggers, the runtime, the signals and the printing.
+
+mod daemon;
+mod devnet;
+mod logging;
+mod signals;
+mod standalone;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use p2share_node::{daemon, devnet, select, standalone};
+use p2share_node::select;
 
 /// The p2share sharechain node.
 #[derive(Parser)]
@@ -13,13 +20,13 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
-    daemon: daemon::Flags,
+    daemon: p2share_app::config::Flags,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// The devnet in one command: the embedded regtest mainchain, a sharechain node and the
-    /// CPU miner, with progress until Ctrl-C.
+    /// CPU miner, with the dashboard on the API port and progress until Ctrl-C.
     Run(devnet::Args),
     /// Recompute which share the Bitcoin block after share `i` must pay, from share i's header
     /// and an exported UTXO set — an independent audit of the payout rule.
@@ -32,9 +39,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => daemon::run(&cli.daemon)
-            .map(|()| String::new())
-            .map_err(|e| e.to_string()),
+        None => daemon::run(&cli.daemon).map(|()| String::new()),
         Some(Command::Run(args)) => devnet::run(&args).map(|()| String::new()),
         Some(Command::SelectShareholder(args)) => select::run(&args).map_err(|e| e.to_string()),
         Some(Command::RegtestMainchain(args)) => standalone::run(&args).map(|()| String::new()),

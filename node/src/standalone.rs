@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use bitcoin::pow::Target;
 use p2share_regtest::Policy;
 
-use crate::regtest_server::{Config, RegtestMainchain};
+use p2share_app::devnet::divide_target;
+use p2share_app::embedded::{Config, RegtestMainchain};
 
 /// Arguments of `regtest-mainchain`.
 #[derive(clap::Args, Debug)]
@@ -24,25 +25,6 @@ pub struct Args {
     /// rules alone). With shares at regtest difficulty, about one share in R is a block.
     #[arg(long, default_value_t = 1)]
     pub block_target_ratio: u64,
-}
-
-/// `target / ratio`, rounded down (at least 1).
-pub fn divide_target(target: Target, ratio: u64) -> Target {
-    if ratio <= 1 {
-        return target;
-    }
-    let bytes = target.to_be_bytes();
-    let mut out = [0u8; 32];
-    let mut rem: u128 = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let cur = (rem << 8) | u128::from(*b);
-        out[i] = u8::try_from(cur / u128::from(ratio)).unwrap_or(u8::MAX);
-        rem = cur % u128::from(ratio);
-    }
-    if out.iter().all(|b| *b == 0) {
-        out[31] = 1;
-    }
-    Target::from_be_bytes(out)
 }
 
 /// Runs until SIGINT or SIGTERM.
@@ -112,21 +94,4 @@ async fn wait_for_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ratios_divide_the_target() {
-        let t = Target::MAX_ATTAINABLE_REGTEST;
-        assert_eq!(divide_target(t, 1), t);
-        let half = divide_target(t, 2);
-        assert_eq!(half.to_be_bytes()[0], 0x3f);
-        assert_eq!(
-            divide_target(Target::from_be_bytes([0; 32]), 5).to_be_bytes()[31],
-            1
-        );
-    }
 }

@@ -9,19 +9,19 @@ mod netkit;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use netkit::{p2p_addr, rpc, start_on, tip, wait_for};
+use netkit::{p2p_addr, rpc, start_miner_node, start_on, tip, wait_for};
+use p2share_app::devnet;
+use p2share_app::embedded::{Config, RegtestMainchain};
+use p2share_app::App;
 use p2share_consensus::payout::reduce_selector;
 use p2share_consensus::validation::coinbase_payee;
 use p2share_consensus::{ChainParams, ChainState, Payout, Share, ShareHash};
 use p2share_mainchain::rpc::BitcoindRpc;
 use p2share_mainchain::Mainchain;
-use p2share_node::daemon::Daemon;
-use p2share_node::devnet;
-use p2share_node::mining::{build_job, start_miner, FoundBlock, Miner};
-use p2share_node::regtest_server::{Config, RegtestMainchain};
-use p2share_node::service::Origin;
+use p2share_mining::{build_job, start_miner, FoundBlock, MiningControl};
 use p2share_p2p::Topic;
 use p2share_regtest::Policy;
+use p2share_service::Origin;
 use p2share_testkit::{Kind, TestKey};
 use serde_json::{json, Value};
 
@@ -54,7 +54,7 @@ fn client(m: &RegtestMainchain) -> BitcoindRpc {
 }
 
 /// A share as the API serves it (its wire encoding in `hex`).
-async fn api_share(d: &Daemon, hash: &ShareHash) -> Option<Share> {
+async fn api_share(d: &App, hash: &ShareHash) -> Option<Share> {
     let v = rpc(d, "getshare", json!([hash.to_string()])).await.ok()?;
     let hex = v["hex"].as_str()?;
     let bytes = bitcoin::hex::FromHex::from_hex(hex)
@@ -75,23 +75,33 @@ async fn three_devnet_nodes_mine_converge_and_every_bitcoin_block_pays_the_selec
     params.asert_half_life = 3_600;
     let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let mainchain = start_mainchain(dirs[3].path(), &params).await;
-    let a = start_on(params.clone(), dirs[0].path(), vec![], 2000, None).await;
+    let scripts: Vec<_> = (0..3u64)
+        .map(|i| TestKey::from_seed(100 + i).script(Kind::P2wpkh))
+        .collect();
+    let a = start_miner_node(
+        params.clone(),
+        dirs[0].path(),
+        vec![],
+        &mainchain,
+        scripts[0].clone(),
+    )
+    .await;
     let a_addr = p2p_addr(&a).await;
-    let b = start_on(
+    let b = start_miner_node(
         params.clone(),
         dirs[1].path(),
         vec![a_addr.clone()],
-        2000,
-        None,
+        &mainchain,
+        scripts[1].clone(),
     )
     .await;
     let b_addr = p2p_addr(&b).await;
-    let c = start_on(
+    let c = start_miner_node(
         params.clone(),
         dirs[2].path(),
         vec![a_addr, b_addr],
-        2000,
-        None,
+        &mainchain,
+        scripts[2].clone(),
     )
     .await;
     let nodes = [&a, &b, &c];
@@ -100,25 +110,17 @@ async fn three_devnet_nodes_mine_converge_and_every_bitcoin_block_pays_the_selec
             && c.net.p2p().peers().await.unwrap().len() == 2
     })
     .await;
-    let scripts: Vec<_> = (0..3u64)
-        .map(|i| TestKey::from_seed(100 + i).script(Kind::P2wpkh))
-        .collect();
-    let miners: Vec<Miner> = nodes
-        .iter()
-        .zip(&scripts)
-        .map(|(d, s)| {
-            let m = start_miner(d.net.clone(), client(&mainchain), s.clone(), 1).unwrap();
-            d.set_miner(m.clone());
-            m
-        })
-        .collect();
+    let miners: Vec<MiningControl> = nodes.iter().map(|d| d.mining.clone()).collect();
+    for m in &miners {
+        m.start(None).await.unwrap();
+    }
 
-    // Mine until there are Bitcoin blocks both before and after shares matured.
+    // Mine until there are Bitcoin blocks both before and after shares matured. Counted on the
+    // Bitcoin chain itself: the miners' found-block records also hold blocks that lost a race
+    // for their height (two nodes finding a block on one parent), which the chain does not.
+    let btc = client(&mainchain);
     let enough = async || {
-        let mut blocks = 0;
-        for m in &miners {
-            blocks += m.stats().await.blocks.len();
-        }
+        let blocks = btc.block_count().await.unwrap_or(0);
         blocks >= 16 && a.node.tip().await.1 >= params.maturity + 40
     };
     wait_for(240, "16 Bitcoin blocks and matured shares", enough).await;
@@ -148,7 +150,7 @@ async fn three_devnet_nodes_mine_converge_and_every_bitcoin_block_pays_the_selec
         .unwrap();
     assert!(odds["n"].as_u64().unwrap() > 0, "{odds}");
     for m in &miners {
-        m.stop();
+        m.stop().await;
     }
 
     // The sharechain converges.
@@ -206,7 +208,6 @@ async fn three_devnet_nodes_mine_converge_and_every_bitcoin_block_pays_the_selec
 
     // Every Bitcoin block on the mainchain came from a miner, and pays exactly the share the
     // payout rule selects from its parent share: recomputed here, not read from the node.
-    let btc = client(&mainchain);
     let bitcoin_height = btc.block_count().await.unwrap();
     assert!(bitcoin_height >= 16, "{bitcoin_height} Bitcoin blocks");
     let (mut selected, mut own_sharebase) = (0, 0);

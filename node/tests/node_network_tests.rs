@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use netkit::{mine, miner, p2p_addr, rpc, start_node, start_pruned, tip, wait_for};
-use p2share_node::service::Origin;
 use p2share_p2p::Topic;
+use p2share_service::Origin;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
@@ -105,7 +105,7 @@ async fn a_node_that_joins_late_syncs_ten_thousand_shares() {
     }
     let status = rpc(&c, "getsyncstatus", json!([])).await.unwrap();
     assert_eq!(status["height"], 10_000);
-    let snapshot = |d: &p2share_node::daemon::Daemon| {
+    let snapshot = |d: &p2share_app::App| {
         let n = d.node.clone();
         async move { n.with_chain(|c| c.utxo().snapshot()).await }
     };
@@ -363,7 +363,7 @@ async fn the_api_answers_refuses_bad_calls_and_streams_events() {
     );
     // Wrong credentials: 401.
     let status = reqwest::Client::new()
-        .post(format!("http://{}/", a.api_addr))
+        .post(format!("http://{}/", a.api_addr.unwrap()))
         .basic_auth("__cookie__", Some("wrong"))
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "getsharechaininfo"}))
         .send()
@@ -375,7 +375,7 @@ async fn the_api_answers_refuses_bad_calls_and_streams_events() {
     // WebSocket: subscribe to tips, mine, see the event.
     let url = format!(
         "ws://{}/ws?auth={}:{}",
-        a.api_addr,
+        a.api_addr.unwrap(),
         a.credentials.user(),
         a.credentials.password()
     );
@@ -453,16 +453,14 @@ async fn the_api_answers_refuses_bad_calls_and_streams_events() {
 async fn the_api_reference_lists_every_method_the_node_serves() {
     let dir = tempfile::tempdir().unwrap();
     let d = start_node(dir.path(), vec![], 2000).await;
-    let server = p2share_node::api::rpc_server(
-        p2share_node::api::ApiState {
-            node: d.node.clone(),
-            net: d.net.clone(),
-            stop: std::sync::Arc::new(tokio::sync::watch::channel(false).0),
-            miner: std::sync::Arc::new(tokio::sync::OnceCell::new()),
-        },
-        d.credentials.clone(),
-    );
+    let server = p2share_api::rpc::rpc_server(d.api.clone(), d.credentials.clone());
     let served = server.method_names();
+    let mut in_order: Vec<String> = p2share_api::rpc::METHODS
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    in_order.sort();
+    assert_eq!(in_order, served, "rpc::METHODS against the server");
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
     let table: Vec<String> = doc
@@ -471,6 +469,11 @@ async fn the_api_reference_lists_every_method_the_node_serves() {
         .filter_map(|l| l.split('`').next())
         .map(str::to_string)
         .collect();
+    assert_eq!(
+        table,
+        p2share_api::rpc::METHODS,
+        "docs/api.md's table in the order of rpc::METHODS"
+    );
     let mut listed = table.clone();
     listed.sort();
     assert_eq!(

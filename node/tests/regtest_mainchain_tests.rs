@@ -7,10 +7,10 @@ mod common;
 use common::start;
 
 use bitcoin::{Address, Amount, Network, OutPoint, TxOut};
+use p2share_app::embedded::RegtestMainchain;
 use p2share_mainchain::esplora::EsploraClient;
 use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
 use p2share_mainchain::{ErrorKind, Mainchain, SubmitResult};
-use p2share_node::regtest_server::RegtestMainchain;
 use p2share_regtest::blockbuilder::{grind, BlockAssembler};
 use p2share_testkit::{spend, Kind, Spendable, TestKey};
 use serde_json::{json, Value};

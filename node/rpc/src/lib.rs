@@ -13,4 +13,4 @@ pub mod auth;
 pub mod server;
 
 pub use auth::{CookieFile, Credentials};
-pub use server::{Handler, RpcError, RpcServer};
+pub use server::{Authorizer, Dispatcher, Handler, RpcError, RpcServer};

@@ -125,11 +125,15 @@ where
 /// Largest request body accepted by default (Bitcoin Core accepts large `submitblock` bodies).
 pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
 
+/// Another way to authorize a request (a browser session cookie, say), beside the credentials.
+pub type Authorizer = Arc<dyn Fn(&HeaderMap) -> bool + Send + Sync>;
+
 /// A JSON-RPC server under construction.
 pub struct RpcServer {
     methods: HashMap<String, Arc<dyn Handler>>,
     credentials: Credentials,
     max_body: usize,
+    also: Option<Authorizer>,
 }
 
 impl std::fmt::Debug for RpcServer {
@@ -146,6 +150,33 @@ impl std::fmt::Debug for RpcServer {
 struct Shared {
     methods: HashMap<String, Arc<dyn Handler>>,
     credentials: Credentials,
+    also: Option<Authorizer>,
+}
+
+/// The server's dispatcher without HTTP: JSON request bytes in, JSON reply out, as the HTTP
+/// handler does after authentication (for in-process callers and benchmarks).
+#[derive(Clone)]
+pub struct Dispatcher(Arc<Shared>);
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher").finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    /// Answers one request body: the reply (`None` for a notification).
+    pub async fn call(&self, body: &[u8]) -> Option<Value> {
+        let request: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return Some(
+                    json!({"result": null, "error": error_object(codes::PARSE_ERROR, &format!("parse error: {e}")), "id": null}),
+                )
+            }
+        };
+        dispatch(&self.0, request).await.map(|(_, v)| v)
+    }
 }
 
 impl RpcServer {
@@ -155,7 +186,24 @@ impl RpcServer {
             methods: HashMap::new(),
             credentials,
             max_body: DEFAULT_MAX_BODY,
+            also: None,
         }
+    }
+
+    /// Also accepts requests for which `authorizer` answers `true` (checked after the
+    /// credentials).
+    pub fn authorize_also(mut self, authorizer: Authorizer) -> RpcServer {
+        self.also = Some(authorizer);
+        self
+    }
+
+    /// The dispatcher, for calls without HTTP.
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher(Arc::new(Shared {
+            methods: self.methods.clone(),
+            credentials: self.credentials.clone(),
+            also: self.also.clone(),
+        }))
     }
 
     /// Registers `name`.
@@ -182,6 +230,7 @@ impl RpcServer {
         let shared = Arc::new(Shared {
             methods: self.methods,
             credentials: self.credentials,
+            also: self.also,
         });
         Router::new()
             .route("/", post(handle))
@@ -297,7 +346,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if !shared.credentials.accepts(auth) {
+    if !shared.credentials.accepts(auth) && !shared.also.as_ref().is_some_and(|f| f(&headers)) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Basic realm=\"jsonrpc\"")],

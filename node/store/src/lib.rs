@@ -31,6 +31,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction as SqlTx};
 
+mod mining;
 mod undo;
 pub use undo::{decode_undo, encode_undo, UNDO_VERSION};
 
@@ -390,51 +391,6 @@ impl Store {
         }
         connect_run(&mut tx, connect).await?;
         tx.commit().await.map_err(sql("reorg: commit"))
-    }
-
-    /// Keeps a Bitcoin block the node's miner found: `record` (the node's JSON) under its
-    /// block hash, replacing an earlier record of the same block.
-    ///
-    /// # Errors
-    /// SQL errors.
-    pub async fn put_found_block(
-        &self,
-        block_hash: &str,
-        found_at: u64,
-        record: &str,
-    ) -> Result<(), StoreError> {
-        const OP: &str = "put found block";
-        let at = i64::try_from(found_at).map_err(|_| corrupt(OP, "time out of range"))?;
-        sqlx::query(
-            "INSERT OR REPLACE INTO found_blocks (block_hash, found_at, record) VALUES (?, ?, ?)",
-        )
-        .bind(block_hash)
-        .bind(at)
-        .bind(record)
-        .execute(&self.pool)
-        .await
-        .map_err(sql(OP))?;
-        Ok(())
-    }
-
-    /// The records of the last `limit` Bitcoin blocks the node's miner found, in the order they
-    /// were kept (a replaced record counts as new).
-    ///
-    /// # Errors
-    /// SQL errors.
-    pub async fn found_blocks(&self, limit: u32) -> Result<Vec<String>, StoreError> {
-        const OP: &str = "found blocks";
-        let rows = sqlx::query(
-            "SELECT record FROM (SELECT record, seq FROM found_blocks ORDER BY seq DESC LIMIT ?) \
-             ORDER BY seq",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(sql(OP))?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>(0).map_err(sql(OP)))
-            .collect()
     }
 
     /// The payout the Bitcoin coinbase of a connected share made, if recorded.

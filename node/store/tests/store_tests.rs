@@ -440,3 +440,40 @@ async fn found_blocks_are_kept_across_a_reopen_in_the_order_found() {
     );
     assert!(store.put_found_block("x", u64::MAX, "{}").await.is_err());
 }
+
+#[tokio::test]
+async fn hashrate_samples_survive_a_reopen_and_old_ones_are_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chain.sqlite");
+    let params = test_params(2, ALLOC);
+    {
+        let store = Store::open(&path, &params).await.unwrap();
+        for t in [100u64, 110, 120] {
+            let rates = [("cpu".to_string(), t as f64), ("gpu0".to_string(), 2.0)];
+            store.put_hashrate_samples(t, &rates, 0).await.unwrap();
+        }
+        store.close().await;
+    }
+    let store = Store::open(&path, &params).await.unwrap();
+    let all = store.hashrate_samples(0).await.unwrap();
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[0].0, 100);
+    assert_eq!(store.hashrate_samples(115).await.unwrap().len(), 2);
+    // A new sample deletes those before the cut.
+    store
+        .put_hashrate_samples(130, &[("cpu".to_string(), 1.0)], 111)
+        .await
+        .unwrap();
+    let left: Vec<u64> = store
+        .hashrate_samples(0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.0)
+        .collect();
+    assert_eq!(left, [120, 120, 130]);
+    assert!(store
+        .put_hashrate_samples(u64::MAX, &[("cpu".to_string(), 1.0)], 0)
+        .await
+        .is_err());
+}

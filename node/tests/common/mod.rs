@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use p2share_node::regtest_server::{Config, RegtestMainchain};
+use p2share_app::embedded::{Config, RegtestMainchain};
 use p2share_regtest::Policy;
 
 /// Starts the embedded regtest mainchain in `dir` on free loopback ports.

@@ -6,14 +6,16 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use p2share_app::config::{AppConfig, BitcoinConfig, P2pSection};
+use p2share_app::embedded::RegtestMainchain;
+use p2share_app::App;
 use p2share_consensus::{ChainParams, Share};
-use p2share_node::daemon::{Config, Daemon, P2pSection};
 use p2share_p2p::Multiaddr;
 use p2share_testkit::{Kind, TestChain, TestKey};
 use serde_json::{json, Value};
 
 /// Starts a node on loopback (ephemeral ports, no NAT helpers, 3-second bans).
-pub async fn start_node(dir: &Path, peers: Vec<Multiaddr>, window: u32) -> Daemon {
+pub async fn start_node(dir: &Path, peers: Vec<Multiaddr>, window: u32) -> App {
     start_pruned(dir, peers, window, None).await
 }
 
@@ -23,7 +25,7 @@ pub async fn start_pruned(
     peers: Vec<Multiaddr>,
     window: u32,
     prune_depth: Option<u32>,
-) -> Daemon {
+) -> App {
     start_on(ChainParams::regtest(), dir, peers, window, prune_depth).await
 }
 
@@ -34,27 +36,59 @@ pub async fn start_on(
     peers: Vec<Multiaddr>,
     window: u32,
     prune_depth: Option<u32>,
-) -> Daemon {
+) -> App {
     if let Ok(filter) = std::env::var("P2SHARE_TEST_LOG") {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_test_writer()
             .try_init();
     }
-    let mut config = Config::loopback(params, dir, peers);
-    config.window = window;
-    config.prune_depth = prune_depth;
-    config.log_level = "info".into();
-    config.p2p = P2pSection {
+    App::start(loopback_config(params, dir, peers, window, prune_depth))
+        .await
+        .unwrap()
+}
+
+/// The config of [`start_on`].
+pub fn loopback_config(
+    params: ChainParams,
+    dir: &Path,
+    peers: Vec<Multiaddr>,
+    window: u32,
+    prune_depth: Option<u32>,
+) -> AppConfig {
+    let mut config = AppConfig::loopback(params, dir, peers);
+    config.node.window = window;
+    config.node.prune_depth = prune_depth;
+    config.node.p2p = P2pSection {
         nat: Some(false),
         ban_seconds: Some(3),
         ..P2pSection::default()
     };
-    Daemon::start(&config).await.unwrap()
+    config
+}
+
+/// A node on loopback ready to mine with one thread on `mainchain`, paying `script` (start it
+/// with `mining.start`).
+pub async fn start_miner_node(
+    params: ChainParams,
+    dir: &Path,
+    peers: Vec<Multiaddr>,
+    mainchain: &RegtestMainchain,
+    script: bitcoin::ScriptBuf,
+) -> App {
+    let mut config = loopback_config(params, dir, peers, 2000, None);
+    config.bitcoin = BitcoinConfig::Core {
+        url: mainchain.rpc_url(),
+        auth: p2share_mainchain::rpc::Auth::CookieFile(mainchain.cookie_path().to_path_buf()),
+    };
+    config.mining.script = Some(script);
+    config.mining.threads = 1;
+    config.mining.start = false;
+    App::start(config).await.unwrap()
 }
 
 /// The node's dialable address (`…/p2p/<peer id>`).
-pub async fn p2p_addr(d: &Daemon) -> Multiaddr {
+pub async fn p2p_addr(d: &App) -> Multiaddr {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(a) = d.dial_addrs().await.into_iter().next() {
@@ -66,10 +100,10 @@ pub async fn p2p_addr(d: &Daemon) -> Multiaddr {
 }
 
 /// One JSON-RPC 2.0 call over HTTP with the node's cookie credentials.
-pub async fn rpc(d: &Daemon, method: &str, params: Value) -> Result<Value, Value> {
+pub async fn rpc(d: &App, method: &str, params: Value) -> Result<Value, Value> {
     let client = reqwest::Client::new();
     let reply: Value = client
-        .post(format!("http://{}/", d.api_addr))
+        .post(format!("http://{}/", d.api_addr.unwrap()))
         .basic_auth(d.credentials.user(), Some(d.credentials.password()))
         .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
         .send()
@@ -111,7 +145,7 @@ pub fn mine(t: &mut TestChain, script: &bitcoin::ScriptBuf, n: usize) -> Vec<Sha
 }
 
 /// Tip (hash, height) of a node.
-pub async fn tip(d: &Daemon) -> (String, u32) {
+pub async fn tip(d: &App) -> (String, u32) {
     let (h, height) = d.node.tip().await;
     (h.to_string(), height)
 }

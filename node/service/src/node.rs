@@ -21,6 +21,8 @@ use p2share_store::{Store, StoreError, StoreStats};
 use serde::Serialize;
 use tokio::sync::{broadcast, RwLock};
 
+use crate::events::{NodeEvent, Origin};
+
 /// How many shares below the tip a node keeps whole (bodies and undo data): the deepest
 /// reorganization it follows. About 17 hours of shares at a 30-second spacing.
 pub const DEFAULT_WINDOW: u32 = 2_000;
@@ -41,58 +43,6 @@ pub enum NodeError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Where a share came from (for logs and relay decisions).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    /// Mined by this node.
-    Local,
-    /// Relayed by a peer's gossip.
-    Gossip,
-    /// Downloaded while syncing.
-    Sync,
-    /// Submitted through the API.
-    Api,
-}
-
-/// What the node tells its listeners.
-#[derive(Clone, Debug, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum NodeEvent {
-    /// The active tip moved.
-    Tip {
-        /// New tip id.
-        hash: ShareHash,
-        /// Its height.
-        height: u32,
-        /// Shares disconnected by a reorganization (0 when the tip was extended).
-        reorg_depth: u32,
-    },
-    /// A share was accepted (active or side branch).
-    Share {
-        /// Share id.
-        hash: ShareHash,
-        /// Its height.
-        height: u32,
-        /// Whether it is on the active chain now.
-        active: bool,
-        /// Where it came from.
-        origin: Origin,
-    },
-    /// A transaction entered the mempool.
-    Transaction {
-        /// Its id.
-        txid: Txid,
-    },
-    /// Sync progress (see [`crate::sync::SyncStatus`]).
-    Sync(crate::sync::SyncStatus),
-    /// A peer connected or disconnected.
-    Peers {
-        /// Connected peers now.
-        connected: usize,
-    },
 }
 
 /// The active chain in a few numbers.
@@ -142,6 +92,7 @@ pub struct Node {
     tip_changed: Arc<std::sync::Mutex<(ShareHash, std::time::Instant)>>,
     datadir: PathBuf,
     prune_depth: Option<u32>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Node {
@@ -208,6 +159,7 @@ impl Node {
             tip_changed,
             datadir: datadir.to_path_buf(),
             prune_depth,
+            closed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 
@@ -271,7 +223,8 @@ impl Node {
                 pow_limit,
                 p2share_consensus::pow::decode_compact(next_bits).ok(),
             ) {
-                (Some(limit), Some(t)) => limit.difficulty_float() / t.difficulty_float(),
+                // limit ÷ target: 1 at the pow limit, growing as shares get harder.
+                (Some(limit), Some(t)) => t.difficulty_float() / limit.difficulty_float(),
                 _ => 1.0,
             };
             ChainSummary {
@@ -720,7 +673,13 @@ impl Node {
 
     /// Closes the store (checkpointing the WAL).
     pub async fn close(self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         self.store.close().await;
+    }
+
+    /// Whether [`Node::close`] was called (background tasks holding a clone end then).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -1,31 +1,21 @@
-//! Mining: the job builder (Bitcoin template + sharechain tip + mempool → a share whose Bitcoin
-//! coinbase pays the selected share), the loop that feeds the CPU hasher and turns its
-//! solutions into shares and — when they also meet Bitcoin's target — Bitcoin blocks.
+//! The mining loop: feeds the CPU hasher jobs (new templates, new tips, fresh times) and turns
+//! its solutions into shares and — when they also meet Bitcoin's target — Bitcoin blocks.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bitcoin::block::Header as BitcoinHeader;
 use bitcoin::consensus::serialize;
-use bitcoin::hashes::Hash;
-use bitcoin::script::{Builder, PushBytesBuf};
-use bitcoin::{Block, ScriptBuf, Target, Transaction, TxMerkleNode, Witness};
-use p2share_consensus::builder::{build_share, BuildError, WorkTemplate};
-use p2share_consensus::chain::{AcceptOutcome, ChainState};
-use p2share_consensus::pow::decode_compact;
-use p2share_consensus::validation::{coinbase_payee, height_push};
-use p2share_consensus::{Share, ShareHash};
+use bitcoin::{ScriptBuf, Target};
+use p2share_consensus::chain::AcceptOutcome;
+use p2share_consensus::validation::coinbase_payee;
+use p2share_consensus::ShareHash;
 use p2share_mainchain::rpc::BitcoindRpc;
 use p2share_mainchain::{BlockTemplate, Mainchain, SubmitResult};
-use serde::{Deserialize, Serialize};
+use p2share_service::{unix_now, FoundBlock, Net, NodeEvent, Origin};
+use serde::Serialize;
 use tokio::sync::{mpsc, watch, Mutex};
 
-use crate::service::{unix_now, NodeEvent, Origin};
-use crate::sync::Net;
-
-/// Bytes of extranonce in the Bitcoin coinbase scriptSig: 4 for the node, 4 for a Stratum
-/// client later (extranonce1 ‖ extranonce2).
-pub const EXTRANONCE_SIZE: usize = 8;
+use crate::job::{assemble_block, build_job, MiningJob};
 
 /// Candidates forwarded per job (the first one ends the job; the rest are spares).
 const MAX_CANDIDATES_PER_JOB: u32 = 4;
@@ -44,162 +34,6 @@ fn job_lifetime(hashrate: f64) -> Duration {
 
 /// Replaced jobs kept for solutions still in flight from the hasher threads.
 const RECENT_JOBS: usize = 4;
-
-/// A unit of work: an unmined share (nonce 0) and the Bitcoin template it was built from.
-#[derive(Clone, Debug)]
-pub struct MiningJob {
-    /// Job id (increasing).
-    pub id: u64,
-    /// The share, Bitcoin nonce still to find.
-    pub share: Share,
-    /// The Bitcoin transactions after the coinbase, for a block.
-    pub bitcoin_txs: Vec<Transaction>,
-    /// The target a share must meet.
-    pub share_target: Target,
-    /// The target a Bitcoin block must meet (the template's, which may be a devnet policy).
-    pub bitcoin_target: Target,
-    /// The extranonce in the coinbase.
-    pub extranonce: u64,
-    /// Bitcoin height of the template.
-    pub bitcoin_height: u32,
-    /// When it was built.
-    pub built: Instant,
-}
-
-/// The merkle branch of the first leaf (the coinbase) over `txids` of the other transactions.
-pub fn coinbase_branch(others: &[TxMerkleNode]) -> Vec<TxMerkleNode> {
-    let mut branch = Vec::new();
-    // Level 0: [coinbase placeholder, others...]; the placeholder is never read.
-    let mut level: Vec<Option<TxMerkleNode>> = std::iter::once(None)
-        .chain(others.iter().copied().map(Some))
-        .collect();
-    while level.len() > 1 {
-        let sibling = level.get(1).copied().flatten().or(level[0]);
-        if let Some(s) = sibling {
-            branch.push(s);
-        }
-        let mut next = Vec::with_capacity(level.len().div_ceil(2));
-        for pair in level.chunks(2) {
-            let left = pair[0];
-            let right = pair.get(1).copied().unwrap_or(left);
-            next.push(match (left, right) {
-                (Some(l), Some(r)) => {
-                    let mut buf = [0u8; 64];
-                    buf[..32].copy_from_slice(l.as_byte_array());
-                    buf[32..].copy_from_slice(r.as_byte_array());
-                    Some(TxMerkleNode::hash(&buf))
-                }
-                _ => None, // the path of the coinbase
-            });
-        }
-        level = next;
-    }
-    branch
-}
-
-fn coinbase_script_sig(bitcoin_height: u32, extranonce: u64) -> ScriptBuf {
-    let mut sig = height_push(bitcoin_height).into_bytes();
-    let extra = PushBytesBuf::from(extranonce.to_be_bytes());
-    sig.extend_from_slice(
-        Builder::new()
-            .push_slice(extra)
-            .push_slice(b"/p2share/")
-            .as_bytes(),
-    );
-    ScriptBuf::from_bytes(sig)
-}
-
-/// Builds a job on the chain's tip from a Bitcoin template: the coinbase carries the BIP-34
-/// height, the extranonce, the single payout output (to the selected share's script), the
-/// share commitment, and Bitcoin's witness commitment when the template needs one.
-///
-/// # Errors
-/// [`BuildError`] from the consensus builder.
-pub fn build_job(
-    chain: &ChainState,
-    template: &BlockTemplate,
-    sharebase_script: &ScriptBuf,
-    share_txs: Vec<Transaction>,
-    extranonce: u64,
-    id: u64,
-) -> Result<MiningJob, BuildError> {
-    let others: Vec<TxMerkleNode> = template
-        .transactions
-        .iter()
-        .map(|t| TxMerkleNode::from_byte_array(t.txid.to_byte_array()))
-        .collect();
-    let work = WorkTemplate {
-        version: bitcoin::block::Version::from_consensus(template.version),
-        prev_blockhash: template.previous_block_hash,
-        bits: template.bits,
-        time: template.cur_time.max(template.min_time),
-        coinbase_value: template.coinbase_value,
-        merkle_branch: coinbase_branch(&others),
-        coinbase_script_sig: coinbase_script_sig(template.height, extranonce),
-    };
-    let now = u32::try_from(unix_now()).unwrap_or(u32::MAX);
-    let mut share = build_share(
-        chain,
-        sharebase_script.clone(),
-        share_txs,
-        now,
-        &extranonce.to_be_bytes(),
-        &work,
-    )?;
-    if let Some(commitment) = &template.default_witness_commitment {
-        let cb = &mut share.head.work.coinbase;
-        cb.output.push(bitcoin::TxOut {
-            value: bitcoin::Amount::ZERO,
-            script_pubkey: commitment.clone(),
-        });
-        if let Some(input) = cb.input.first_mut() {
-            input.witness = Witness::from_slice(&[[0u8; 32]]);
-        }
-        share.head.work.header.merkle_root = share.head.work.computed_merkle_root();
-    }
-    let share_target = decode_compact(share.head.header.bits).unwrap_or(Target::ZERO);
-    Ok(MiningJob {
-        id,
-        share,
-        bitcoin_txs: template.transactions.iter().map(|t| t.tx.clone()).collect(),
-        share_target,
-        bitcoin_target: template.target,
-        extranonce,
-        bitcoin_height: template.height,
-        built: Instant::now(),
-    })
-}
-
-/// The Bitcoin block of a mined job.
-pub fn assemble_block(header: BitcoinHeader, job: &MiningJob) -> Block {
-    let mut txdata = Vec::with_capacity(job.bitcoin_txs.len() + 1);
-    txdata.push(job.share.head.work.coinbase.clone());
-    txdata.extend(job.bitcoin_txs.iter().cloned());
-    Block { header, txdata }
-}
-
-/// A Bitcoin block this node found (kept in the store across restarts).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct FoundBlock {
-    /// Bitcoin block hash.
-    pub block_hash: String,
-    /// Bitcoin height.
-    pub bitcoin_height: u32,
-    /// The share that is the block.
-    pub share: ShareHash,
-    /// Sharechain height.
-    pub share_height: u32,
-    /// The selected share's outpoint (`txid:vout`), or `null` while `n` was 0.
-    pub selected: Option<String>,
-    /// The script the coinbase paid (hex).
-    pub paid_script: String,
-    /// Value paid, satoshis.
-    pub value_sat: u64,
-    /// What the mainchain answered (`accepted` or its reject reason).
-    pub outcome: String,
-    /// Unix time.
-    pub time: u64,
-}
 
 /// Live mining figures.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -270,6 +104,7 @@ pub struct Miner {
     stats: Arc<Mutex<MiningStats>>,
     stop: watch::Sender<bool>,
     work: watch::Receiver<Option<WorkInfo>>,
+    done: watch::Receiver<bool>,
 }
 
 impl Miner {
@@ -288,6 +123,17 @@ impl Miner {
     pub fn stop(&self) {
         let _ = self.stop.send(true);
     }
+
+    /// Resolves when the loop has ended and its hasher threads are joined.
+    pub async fn stopped(&self) {
+        let mut done = self.done.clone();
+        let _ = done.wait_for(|d| *d).await;
+    }
+
+    /// Whether the loop still runs.
+    pub fn is_running(&self) -> bool {
+        !*self.done.borrow()
+    }
 }
 
 /// Starts mining on `net`'s node with the CPU hasher, Bitcoin templates from `mainchain`,
@@ -300,6 +146,27 @@ pub fn start_miner(
     mainchain: BitcoindRpc,
     script: ScriptBuf,
     threads: usize,
+) -> Result<Miner, String> {
+    start_miner_with(
+        net,
+        mainchain,
+        script,
+        threads,
+        Arc::new(Mutex::new(MiningStats::default())),
+    )
+}
+
+/// [`start_miner`] counting into `stats` (kept across restarts of the miner, so a re-threaded
+/// miner keeps its found shares and blocks).
+///
+/// # Errors
+/// When the hasher cannot start.
+pub fn start_miner_with(
+    net: Net,
+    mainchain: BitcoindRpc,
+    script: ScriptBuf,
+    threads: usize,
+    stats: Arc<Mutex<MiningStats>>,
 ) -> Result<Miner, String> {
     let config = p2share_gpu_kernels::CpuMinerConfig {
         threads: threads.max(1),
@@ -329,28 +196,35 @@ pub fn start_miner(
     })
     .map_err(|e| e.to_string())?;
     tracing::info!(backend = backend.name(), threads, "CPU hasher started");
-    let stats = Arc::new(Mutex::new(MiningStats {
-        backend: backend.name().to_string(),
-        threads: threads.max(1),
-        ..MiningStats::default()
-    }));
+    let threads = threads.max(1);
     let (stop, stop_rx) = watch::channel(false);
     let (work_tx, work) = watch::channel(None);
+    let (done_tx, done) = watch::channel(false);
     let miner = Miner {
         stats: stats.clone(),
         stop,
         work,
+        done,
     };
-    tokio::spawn(mining_loop(
-        net,
-        Arc::new(mainchain),
-        script,
-        hasher,
-        rx,
-        stats,
-        stop_rx,
-        work_tx,
-    ));
+    tokio::spawn(async move {
+        {
+            let mut s = stats.lock().await;
+            s.backend = backend.name().to_string();
+            s.threads = threads;
+        }
+        mining_loop(
+            net,
+            Arc::new(mainchain),
+            script,
+            hasher,
+            rx,
+            stats,
+            stop_rx,
+            work_tx,
+        )
+        .await;
+        let _ = done_tx.send(true);
+    });
     Ok(miner)
 }
 
@@ -421,8 +295,10 @@ async fn mining_loop(
 ) {
     let node = net.node_handle();
     let mut refresh_ms = RefreshSamples::default();
-    // The blocks found before a restart.
+    // The blocks found before a restart (or before this miner replaced another).
+    let reload = stats.lock().await.blocks.is_empty();
     match node.store().found_blocks(KEPT_BLOCKS).await {
+        Ok(_) if !reload => {}
         Ok(records) => {
             let blocks: Vec<FoundBlock> = records
                 .iter()
@@ -637,6 +513,8 @@ async fn found(
         ) => {
             stats.lock().await.shares_found += 1;
             tracing::info!(%hash, height, "share found");
+            net.node_handle()
+                .emit(NodeEvent::FoundShare { hash, height });
         }
         Ok(AcceptOutcome::AlreadyKnown) => return false,
         Err(e) => {
@@ -710,6 +588,7 @@ async fn found(
         }
         Err(e) => tracing::error!(error = %e, "cannot encode the found block"),
     }
+    node.emit(NodeEvent::BitcoinBlock(record.clone()));
     let mut s = stats.lock().await;
     if s.blocks.len() >= KEPT_BLOCKS as usize {
         s.blocks.remove(0);
@@ -735,26 +614,5 @@ mod tests {
             "{l:?}"
         );
         assert_eq!(job_lifetime(1e15), Duration::from_millis(50));
-    }
-
-    /// The coinbase branch folds to the same root as Bitcoin's merkle tree over the whole block,
-    /// for every block size up to 17 transactions (odd levels duplicate their last node).
-    #[test]
-    fn coinbase_branch_folds_to_the_block_merkle_root() {
-        let leaf = |i: u8| TxMerkleNode::hash(&[i; 7]);
-        for others in 0..17u8 {
-            let coinbase = leaf(200);
-            let rest: Vec<TxMerkleNode> = (0..others).map(leaf).collect();
-            let all: Vec<TxMerkleNode> = std::iter::once(coinbase).chain(rest.clone()).collect();
-            let expected = bitcoin::merkle_tree::calculate_root(all.into_iter()).unwrap();
-            let mut acc = coinbase;
-            for node in coinbase_branch(&rest) {
-                let mut buf = [0u8; 64];
-                buf[..32].copy_from_slice(acc.as_byte_array());
-                buf[32..].copy_from_slice(node.as_byte_array());
-                acc = TxMerkleNode::hash(&buf);
-            }
-            assert_eq!(acc, expected, "{others} other transactions");
-        }
     }
 }

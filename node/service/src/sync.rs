@@ -14,10 +14,10 @@ use p2share_consensus::chain::AcceptOutcome;
 use p2share_consensus::validation::check_head;
 use p2share_consensus::{ChainError, Share, ShareHash, ShareHead};
 use p2share_p2p::{Misbehavior, P2pEvent, P2pHandle, PeerId, Request, Response, Topic, Verdict};
-use serde::Serialize;
 use tokio::sync::{mpsc, watch, Mutex, Notify};
 
-use crate::service::{Node, NodeError, NodeEvent, Origin};
+use crate::events::{NodeEvent, Origin, SyncStatus};
+use crate::node::{Node, NodeError};
 
 /// Heads asked for per request.
 const HEADS_PER_REQUEST: u32 = 2_000;
@@ -33,28 +33,6 @@ const MAX_SHARES_RESPONSE_BYTES: usize = 7 * 1024 * 1024;
 const STATUS_POLL: Duration = Duration::from_secs(15);
 /// Body requests in flight at once (spread over the peers that have them).
 const BODY_REQUESTS_IN_FLIGHT: usize = 8;
-
-/// Where sync stands, for the API and the logs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct SyncStatus {
-    /// `idle` (no peer connected), `headers` / `bodies` (syncing), or `synced` (no connected
-    /// peer has more work).
-    pub state: &'static str,
-    /// Our active height.
-    pub height: u32,
-    /// Best height a peer announced.
-    pub target_height: u32,
-    /// Heads downloaded and checked in this sync.
-    pub headers: u32,
-    /// Shares connected per second over the last interval.
-    pub rate: f64,
-    /// Estimated seconds left, when syncing.
-    pub eta_seconds: Option<u64>,
-    /// `height / target_height`, 0 to 1.
-    pub progress: f64,
-    /// Peer the headers come from.
-    pub peer: Option<String>,
-}
 
 #[derive(Clone, Debug)]
 struct PeerState {

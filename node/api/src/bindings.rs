@@ -1,0 +1,104 @@
+//! The dashboard's TypeScript types, generated from the API's Rust types with ts-rs into one
+//! file, `ui/src/bindings/index.ts`. The test below fails when that file is stale; run
+//! `UPDATE_BINDINGS=1 cargo test -p p2share-api --lib bindings` to write it anew.
+
+use ts_rs::{Config, TS};
+
+use crate::types::*;
+
+/// Where the generated file lives, relative to the repository root.
+pub const BINDINGS_PATH: &str = "ui/src/bindings/index.ts";
+
+fn decl<T: TS>(cfg: &Config, out: &mut String) {
+    if let Some(docs) = T::docs() {
+        out.push_str(&docs);
+    }
+    out.push_str("export ");
+    out.push_str(&T::decl(cfg));
+    out.push_str("\n\n");
+}
+
+/// The whole generated file.
+pub fn typescript() -> String {
+    // u64 values the API sends are below 2^53 (share units, counts, times): JSON numbers.
+    let cfg = Config::new().with_large_int("number");
+    let mut out = String::from(
+        "// Generated from the node's Rust types by ts-rs (node/api/src/bindings.rs). Do not edit:\n\
+         // run `UPDATE_BINDINGS=1 cargo test -p p2share-api --lib bindings` after changing them.\n\n",
+    );
+    macro_rules! all {
+        ($($t:ty),* $(,)?) => { $( decl::<$t>(&cfg, &mut out); )* };
+    }
+    all!(
+        // Events.
+        NodeEvent,
+        Origin,
+        SyncStatus,
+        FoundBlock,
+        HasherRate,
+        HashrateSample,
+        MiningState,
+        LogLine,
+        // The sharechain.
+        ChainInfo,
+        PayoutInfo,
+        PayeeInfo,
+        BitcoinWorkInfo,
+        TxInfo,
+        ShareInfo,
+        NextPayout,
+        SharePayout,
+        UnspentOutput,
+        Balance,
+        SubmitShareReply,
+        MempoolInfo,
+        StoreInfo,
+        RangeOutput,
+        Selection,
+        ShareRanges,
+        BitcoinBlock,
+        // Mining, network, the node.
+        HasherInfo,
+        ExpectedSeconds,
+        TipRefresh,
+        MiningInfo,
+        Odds,
+        HashrateSeries,
+        HashrateHistory,
+        PeerInfo,
+        BannedPeer,
+        NetworkInfo,
+        Ports,
+        NetworkParams,
+        BitcoinSourceInfo,
+        NodeInfo,
+        BitcoinCoreTest,
+        BitcoinCoreConnection,
+    );
+    out.trim_end().to_string() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn bindings_are_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(BINDINGS_PATH);
+        let want = typescript();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p p2share-api --lib bindings`",
+            path.display()
+        );
+    }
+}

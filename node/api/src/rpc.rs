@@ -1,0 +1,166 @@
+//! The JSON-RPC 2.0 adapter: each method reads its positional (or named) parameters, calls one
+//! typed method of [`Api`], and serializes the typed answer. `docs/api.md` is its reference.
+
+use std::str::FromStr;
+
+use p2share_consensus::ShareHash;
+use p2share_rpc::server::codes;
+use p2share_rpc::{Credentials, RpcError, RpcServer};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::handle::{Api, ApiError};
+use crate::types::BitcoinCoreConnection;
+
+/// Largest request body the node's API accepts: a share or transaction at the weight limit in
+/// hex, with room to spare. Larger bodies are answered `413 Payload Too Large`.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+impl From<ApiError> for RpcError {
+    fn from(e: ApiError) -> RpcError {
+        RpcError::new(e.code(), e.to_string())
+    }
+}
+
+fn required<T: serde::de::DeserializeOwned>(
+    p: &Value,
+    i: usize,
+    name: &str,
+) -> Result<T, RpcError> {
+    RpcError::required(p, i, name)
+}
+
+fn share_hash(p: &Value, i: usize, name: &str) -> Result<ShareHash, RpcError> {
+    let s: String = required(p, i, name)?;
+    ShareHash::from_str(&s).map_err(|_| {
+        RpcError::new(
+            codes::INVALID_PARAMETER,
+            format!("{name} must be a 64-character hex share id, not {s:?}"),
+        )
+    })
+}
+
+fn to_json<T: Serialize>(v: T) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e.to_string()))
+}
+
+/// The methods served, in the order of `docs/api.md`'s table.
+pub const METHODS: &[&str] = &[
+    "getsharechaininfo",
+    "getshare",
+    "getsharebyheight",
+    "getselectedshare",
+    "listunspent",
+    "getbalance",
+    "getshareranges",
+    "listbitcoinblocks",
+    "sendrawtransaction",
+    "submitshare",
+    "getmempoolinfo",
+    "getrawmempool",
+    "getpeerinfo",
+    "getnetworkinfo",
+    "addpeer",
+    "getsyncstatus",
+    "getstoreinfo",
+    "getmininginfo",
+    "setmining",
+    "gethashratehistory",
+    "getodds",
+    "getnetworkparams",
+    "getnodeinfo",
+    "testbitcoincore",
+    "getlogs",
+    "stop",
+];
+
+/// Builds the JSON-RPC method table over `api`.
+pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
+    let mut server = RpcServer::new(credentials).max_body(MAX_BODY);
+    macro_rules! method {
+        ($name:literal, |$api:ident, $p:ident| $body:expr) => {{
+            let a = api.clone();
+            server = server.method($name, move |$p: Value| {
+                let $api = a.clone();
+                async move { $body }
+            });
+        }};
+    }
+    method!("getsharechaininfo", |a, _p| to_json(a.chain_info().await));
+    method!("getshare", |a, p| {
+        to_json(a.share(&share_hash(&p, 0, "hash")?).await?)
+    });
+    method!("getsharebyheight", |a, p| {
+        to_json(a.share_at(required(&p, 0, "height")?).await?)
+    });
+    method!("getselectedshare", |a, p| {
+        let hash: Option<String> = RpcError::param(&p, 0, "hash")?;
+        match hash {
+            None => to_json(a.next_payout().await),
+            Some(_) => to_json(a.share_payout(&share_hash(&p, 0, "hash")?).await?),
+        }
+    });
+    method!("listunspent", |a, p| {
+        let s: String = required(&p, 0, "script_or_address")?;
+        to_json(a.unspent(&a.script_of(&s)?).await)
+    });
+    method!("getbalance", |a, p| {
+        let s: String = required(&p, 0, "script_or_address")?;
+        to_json(a.balance(&a.script_of(&s)?).await)
+    });
+    method!("getshareranges", |a, p| {
+        let s: String = required(&p, 0, "script_or_address")?;
+        to_json(a.share_ranges(&a.script_of(&s)?).await)
+    });
+    method!("listbitcoinblocks", |a, p| {
+        let count: Option<u32> = RpcError::param(&p, 0, "count")?;
+        to_json(a.bitcoin_blocks(count.unwrap_or(50)).await?)
+    });
+    method!("sendrawtransaction", |a, p| {
+        let hex: String = required(&p, 0, "hexstring")?;
+        to_json(a.send_raw_transaction(&hex).await?)
+    });
+    method!("submitshare", |a, p| {
+        let hex: String = required(&p, 0, "hexstring")?;
+        to_json(a.submit_share(&hex).await?)
+    });
+    method!("getmempoolinfo", |a, _p| to_json(a.mempool_info().await));
+    method!("getrawmempool", |a, _p| to_json(a.raw_mempool().await));
+    method!("getpeerinfo", |a, _p| to_json(a.peers().await?));
+    method!("getnetworkinfo", |a, _p| to_json(a.network_info().await?));
+    method!("addpeer", |a, p| {
+        let addr: String = required(&p, 0, "multiaddr")?;
+        a.add_peer(&addr).await?;
+        Ok(Value::Null)
+    });
+    method!("getsyncstatus", |a, _p| to_json(a.sync_status()));
+    method!("getstoreinfo", |a, _p| to_json(a.store_info().await?));
+    method!("getmininginfo", |a, _p| to_json(a.mining_info().await?));
+    method!("setmining", |a, p| {
+        let enabled: bool = required(&p, 0, "enabled")?;
+        let threads: Option<u32> = RpcError::param(&p, 1, "threads")?;
+        to_json(a.set_mining(enabled, threads).await?)
+    });
+    method!("gethashratehistory", |a, p| {
+        let range: Option<u32> = RpcError::param(&p, 0, "range_secs")?;
+        to_json(a.hashrate_history(range.unwrap_or(3600)).await?)
+    });
+    method!("getodds", |a, p| {
+        let s: String = required(&p, 0, "script_or_address")?;
+        to_json(a.odds(&a.script_of(&s)?).await)
+    });
+    method!("getnetworkparams", |a, _p| to_json(
+        a.network_params().await
+    ));
+    method!("getnodeinfo", |a, _p| to_json(a.node_info().await));
+    method!("testbitcoincore", |a, p| {
+        let conn: BitcoinCoreConnection = required(&p, 0, "connection")?;
+        to_json(a.test_bitcoin_core(&conn).await)
+    });
+    method!("getlogs", |a, p| {
+        let count: Option<u32> = RpcError::param(&p, 0, "count")?;
+        to_json(a.logs(count.unwrap_or(500) as usize))
+    });
+    method!("stop", |a, _p| to_json(a.stop()));
+    server
+}

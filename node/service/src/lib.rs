@@ -1,0 +1,16 @@
+//! # p2share-service
+//!
+//! The sharechain node as a service: the core ([`Node`]: chain state, SQLite store, mempool,
+//! orphan pool), the network side ([`Net`]: peers' requests, gossip, headers-first sync) and the
+//! one typed event stream ([`NodeEvent`]) every front end listens to. No logging setup, no
+//! runtime, no printing: the caller owns those.
+
+pub mod events;
+pub mod node;
+pub mod sync;
+
+pub use events::{
+    FoundBlock, HasherRate, HashrateSample, LogLine, MiningState, NodeEvent, Origin, SyncStatus,
+};
+pub use node::{unix_now, ChainSummary, Node, NodeError, ShareRecord, DEFAULT_WINDOW};
+pub use sync::Net;
