@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bitcoin::pow::Work;
 
-use crate::builder::genesis_share;
+use crate::genesis::genesis_share;
 use crate::params::{ChainParams, ParamsError};
 use crate::payout::{select_payout, Payout};
 use crate::pow::{asert_next_bits, decode_compact, AsertParams};

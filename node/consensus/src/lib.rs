@@ -19,6 +19,7 @@
 pub mod amount;
 pub mod builder;
 pub mod chain;
+pub mod genesis;
 pub mod hash;
 pub mod index;
 pub mod params;
