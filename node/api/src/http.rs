@@ -123,6 +123,7 @@ pub fn router(api: Api, credentials: Credentials) -> Router {
         .authorize_also(cookie_rpc)
         .router();
     let web_routes = Router::new()
+        .route("/", get(ui))
         .route("/ws", get(ws_upgrade))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -180,6 +181,17 @@ async fn ws_upgrade(
 const LOGIN_FALLBACK: &str = "<!doctype html><meta charset=utf-8><title>p2share</title>\
 <p>The dashboard was not built into this binary. Build it with <code>npm --prefix ui ci &amp;&amp; \
 npm --prefix ui run build</code> and rebuild the node (<code>./scripts/run</code> does both).";
+
+fn fallback_page() -> Response {
+    let mut r = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        LOGIN_FALLBACK,
+    )
+        .into_response();
+    security_headers(r.headers_mut());
+    r
+}
 
 fn asset(path: &str) -> Option<&'static (&'static str, &'static str, &'static [u8])> {
     ui_assets().iter().find(|(p, _, _)| *p == path)
@@ -254,12 +266,7 @@ async fn login_page(State(web): State<Web>, Query(q): Query<TokenQuery>) -> Resp
     }
     match asset("login.html") {
         Some(f) => file_response(f, false),
-        None => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            LOGIN_FALLBACK,
-        )
-            .into_response(),
+        None => fallback_page(),
     }
 }
 
@@ -355,12 +362,7 @@ async fn ui(State(web): State<Web>, method: Method, uri: Uri, headers: HeaderMap
     }
     match asset("index.html") {
         Some(f) => file_response(f, false),
-        None => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            LOGIN_FALLBACK,
-        )
-            .into_response(),
+        None => fallback_page(),
     }
 }
 
