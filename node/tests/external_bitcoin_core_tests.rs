@@ -1,0 +1,209 @@
+//! The daemon mining a custom network against a Bitcoin node it does not embed: a separate
+//! `p2share-node regtest-mainchain` process (Bitcoin Core's consensus through bitcoinkernel,
+//! Bitcoin Core's JSON-RPC and cookie) configured as its Bitcoin Core with a URL and a cookie
+//! file. The blocks are accepted there and each pays the share the payout rule selects.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failure is a failed test
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use p2share_app::devnet::{fitted_bits, measure_hashrate};
+use p2share_consensus::ChainParams;
+use p2share_mainchain::rpc::{Auth, BitcoindRpc, RpcConfig};
+use p2share_testkit::{Kind, TestKey};
+use serde_json::{json, Value};
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns `args` and returns the first line of `stream` containing `marker`, the rest after
+/// it up to whitespace.
+fn spawn_until(args: &[String], marker: &str, stdout: bool) -> (Proc, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_p2share-node"));
+    cmd.args(args).stdin(Stdio::null());
+    if stdout {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    } else {
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stream: Box<dyn Read + Send> = if stdout {
+        Box::new(child.stdout.take().unwrap())
+    } else {
+        Box::new(child.stderr.take().unwrap())
+    };
+    let (tx, rx) = mpsc::channel();
+    let wanted = marker.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split(&wanted).nth(1) {
+                let word = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = tx.send((word, line.clone()));
+            }
+        }
+    });
+    let (word, line) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("no line with {marker:?} from {args:?}: {e}"));
+    (Proc(child), word, line)
+}
+
+async fn call(url: &str, cookie: &str, method: &str, params: Value) -> Value {
+    let (user, password) = cookie.trim().split_once(':').unwrap();
+    let reply: Value = reqwest::Client::new()
+        .post(url)
+        .basic_auth(user, Some(password))
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(reply["error"].is_null(), "{method}: {reply}");
+    reply["result"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_mines_a_custom_network_on_a_separate_bitcoin_node_paying_the_selected_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |p: &str| dir.path().join(p).display().to_string();
+    // The Bitcoin node: its own process, its own data directory and cookie.
+    let (_bitcoin, rpc_url, _) = spawn_until(
+        &[
+            "regtest-mainchain".into(),
+            "--datadir".into(),
+            path("bitcoin"),
+            "--rpc-bind".into(),
+            "127.0.0.1:0".into(),
+            "--esplora-bind".into(),
+            "127.0.0.1:0".into(),
+        ],
+        "JSON-RPC ",
+        true,
+    );
+    let cookie_file = PathBuf::from(path("bitcoin")).join(".cookie");
+    // A custom network (a file, as a user would write one) on Bitcoin regtest, about five shares
+    // a second for one thread, maturity 5 so that selected shares are paid within seconds.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    let mut params = ChainParams::devnet(now, fitted_bits(measure_hashrate(1, 100) / 5.0, 1));
+    params.name = "extpool".into();
+    params.maturity = 5;
+    params.asert_half_life = 3_600;
+    params.validate().unwrap();
+    std::fs::write(path("extpool.toml"), params.to_toml()).unwrap();
+    let address = bitcoin::Address::from_script(
+        &TestKey::from_seed(77).script(Kind::P2wpkh),
+        bitcoin::Network::Regtest,
+    )
+    .unwrap()
+    .to_string();
+    let (mut daemon, api, _) = spawn_until(
+        &[
+            "--network".into(),
+            path("extpool.toml"),
+            "--datadir".into(),
+            path("node"),
+            "--listen".into(),
+            "/ip4/127.0.0.1/tcp/0".into(),
+            "--api-bind".into(),
+            "127.0.0.1:0".into(),
+            "--no-nat".into(),
+            "--no-kademlia".into(),
+            "--no-log-file".into(),
+            "--bitcoin-rpc-url".into(),
+            rpc_url.clone(),
+            "--bitcoin-rpc-cookie".into(),
+            cookie_file.display().to_string(),
+            "--mine-to".into(),
+            address.clone(),
+            "--threads".into(),
+            "1".into(),
+        ],
+        "API http://",
+        false,
+    );
+    let api = format!("http://{api}/");
+    let node_cookie = std::fs::read_to_string(PathBuf::from(path("node")).join(".cookie")).unwrap();
+    let bitcoin = BitcoindRpc::new(RpcConfig::new(
+        rpc_url.clone(),
+        Auth::CookieFile(cookie_file.clone()),
+    ))
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let blocks = bitcoin.block_count().await.unwrap();
+        let odds = call(&api, &node_cookie, "getodds", json!([address])).await;
+        if blocks >= 20 && odds["n"].as_u64().unwrap() > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {blocks} Bitcoin blocks: {odds}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let info = call(&api, &node_cookie, "getnodeinfo", json!([])).await;
+    assert_eq!(info["bitcoin"]["kind"], "core");
+    assert_eq!(info["bitcoin"]["rpc_url"], json!(rpc_url));
+    assert_eq!(info["mining_address"], json!(address));
+    let mining = call(&api, &node_cookie, "getmininginfo", json!([])).await;
+    assert_eq!(mining["mining"], true, "{mining}");
+    // Every block on the Bitcoin node is a share of the custom network whose coinbase pays
+    // what the payout rule selected (its own sharebase while n was 0).
+    let height = bitcoin.block_count().await.unwrap();
+    let mut selected = 0;
+    for h in 1..=height {
+        let block = bitcoin
+            .block(&bitcoin.block_hash(h).await.unwrap())
+            .await
+            .unwrap();
+        let hash = block.block_hash().to_string();
+        let share = call(&api, &node_cookie, "getselectedshare", json!([hash])).await;
+        let paid = &share["payee"]["script_pubkey"];
+        assert_eq!(
+            paid,
+            &json!(block.txdata[0].output[0].script_pubkey.to_hex_string()),
+            "block {h}"
+        );
+        if share["payout"].is_null() {
+            continue;
+        }
+        assert_eq!(
+            paid, &share["payout"]["script_pubkey"],
+            "block {h} pays the selected share"
+        );
+        selected += 1;
+    }
+    assert!(
+        selected >= 5,
+        "{selected} of {height} blocks paid a selected share"
+    );
+    // A clean stop over the API.
+    call(&api, &node_cookie, "stop", json!([])).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while daemon.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the daemon did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(daemon.0.wait().unwrap().success());
+}
