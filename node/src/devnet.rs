@@ -3,6 +3,7 @@
 //! the API port and progress printed until Ctrl-C.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::{Address, ScriptBuf};
@@ -115,7 +116,14 @@ pub fn run(args: &Args) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let result = runtime.block_on(async {
-        let app = App::start(config).await.map_err(|e| e.to_string())?;
+        let launcher = Arc::new(crate::daemon::launcher_for(
+            datadir.parent().unwrap_or(&datadir),
+            &config,
+        ));
+        launcher.set_current(&config);
+        let app = App::start_supervised(config.clone(), Some(launcher.clone()))
+            .await
+            .map_err(|e| e.to_string())?;
         let addrs = app.dial_addrs().await;
         let mainchain = app.mainchain.as_ref();
         println!("p2share devnet — data {}", datadir.display());
@@ -156,13 +164,13 @@ pub fn run(args: &Args) -> Result<(), String> {
         let mut tick = tokio::time::interval(Duration::from_secs(args.progress_secs.max(1)));
         tick.tick().await;
         let mut reported_blocks = 0usize;
-        loop {
+        let why = loop {
             tokio::select! {
                 why = &mut stopped => {
                     if let Stopped::Signal(name) = why {
                         tracing::info!("{name}: shutting down");
                     }
-                    break;
+                    break why;
                 }
                 _ = tick.tick() => {
                     let s = app.mining.stats().await;
@@ -194,9 +202,26 @@ pub fn run(args: &Args) -> Result<(), String> {
                     reported_blocks = s.blocks.len();
                 }
             }
-        }
+        };
         println!("stopping…");
         app.shutdown().await;
+        if why == Stopped::Restart {
+            // A new setup from the dashboard: run on it from now on.
+            let next = launcher
+                .config(config.logs.clone())
+                .map_err(|e| e.to_string())?
+                .unwrap_or(config);
+            return crate::daemon::supervise(next, launcher, |app, c| {
+                if let Some(addr) = app.api_addr {
+                    println!(
+                        "p2share node on {} — dashboard http://{addr}/login?token={}",
+                        c.node.params.name,
+                        app.credentials.password()
+                    );
+                }
+            })
+            .await;
+        }
         Ok::<(), String>(())
     });
     runtime.shutdown_timeout(Duration::from_secs(2));

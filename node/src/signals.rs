@@ -10,6 +10,8 @@ pub enum Stopped {
     Signal(&'static str),
     /// The API's `stop`.
     Api,
+    /// A new setup or settings: start again.
+    Restart,
 }
 
 async fn sigterm() {
@@ -24,11 +26,14 @@ async fn sigterm() {
     std::future::pending::<()>().await;
 }
 
-/// Resolves at SIGINT, SIGTERM or when `stop` turns to [`Shutdown::Stop`].
+/// Resolves at SIGINT, SIGTERM or when `stop` asks for a stop or a restart.
 pub async fn until_stopped(mut stop: watch::Receiver<Shutdown>) -> Stopped {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => Stopped::Signal("SIGINT"),
         () = sigterm() => Stopped::Signal("SIGTERM"),
-        _ = stop.wait_for(|s| *s == Shutdown::Stop) => Stopped::Api,
+        r = stop.wait_for(|s| *s != Shutdown::None) => match r.map(|s| *s) {
+            Ok(Shutdown::Restart) => Stopped::Restart,
+            _ => Stopped::Api,
+        },
     }
 }

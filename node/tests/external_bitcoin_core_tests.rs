@@ -30,6 +30,16 @@ impl Drop for Proc {
 /// Spawns `args` and returns the first line of `stream` containing `marker`, the rest after
 /// it up to whitespace.
 fn spawn_until(args: &[String], marker: &str, stdout: bool) -> (Proc, String, String) {
+    let (p, word, line, _) = spawn_watching(args, marker, stdout);
+    (p, word, line)
+}
+
+/// [`spawn_until`], and the receiver of the later lines with `marker`.
+fn spawn_watching(
+    args: &[String],
+    marker: &str,
+    stdout: bool,
+) -> (Proc, String, String, mpsc::Receiver<(String, String)>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_p2share-node"));
     cmd.args(args).stdin(Stdio::null());
     if stdout {
@@ -61,7 +71,7 @@ fn spawn_until(args: &[String], marker: &str, stdout: bool) -> (Proc, String, St
     let (word, line) = rx
         .recv_timeout(Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("no line with {marker:?} from {args:?}: {e}"));
-    (Proc(child), word, line)
+    (Proc(child), word, line, rx)
 }
 
 async fn call(url: &str, cookie: &str, method: &str, params: Value) -> Value {
@@ -206,4 +216,122 @@ async fn the_daemon_mines_a_custom_network_on_a_separate_bitcoin_node_paying_the
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(daemon.0.wait().unwrap().success());
+}
+
+/// First run from the dashboard's point of view: a daemon with nothing set up says so, takes a
+/// `setup` naming a custom network (its TOML text) and a Bitcoin Core (URL + cookie), restarts
+/// on it by itself and mines there; the setup survives a restart of the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_setup_over_the_api_restarts_the_daemon_mining_on_the_chosen_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |p: &str| dir.path().join(p).display().to_string();
+    let (_bitcoin, rpc_url, _) = spawn_until(
+        &[
+            "regtest-mainchain".into(),
+            "--datadir".into(),
+            path("bitcoin"),
+            "--rpc-bind".into(),
+            "127.0.0.1:0".into(),
+            "--esplora-bind".into(),
+            "127.0.0.1:0".into(),
+        ],
+        "JSON-RPC ",
+        true,
+    );
+    let cookie_file = PathBuf::from(path("bitcoin")).join(".cookie");
+    let daemon_args: Vec<String> = [
+        "--datadir",
+        &path("root"),
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--api-bind",
+        "127.0.0.1:0",
+        "--no-nat",
+        "--no-kademlia",
+        "--no-log-file",
+        "--threads",
+        "1",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let (daemon, api, _, later) = spawn_watching(&daemon_args, "API http://", false);
+    let url = format!("http://{api}/");
+    let cookie = || std::fs::read_to_string(PathBuf::from(path("root")).join(".cookie"));
+    let setup = call(&url, &cookie().unwrap(), "getsetup", json!([])).await;
+    assert_eq!(setup["configured"], false, "{setup}");
+    // A malformed choice is refused with what is wrong, and nothing changes.
+    let bad: Value = reqwest::Client::new()
+        .post(&url)
+        .basic_auth(
+            "__cookie__",
+            Some(cookie().unwrap().trim().split_once(':').unwrap().1),
+        )
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "setup",
+            "params": [{"kind": "join", "devnet_id": "nonsense", "peer": "x"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bad["error"]["code"], -8, "{bad}");
+    assert!(!PathBuf::from(path("root")).join("setup.toml").exists());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    let mut params = ChainParams::devnet(now, fitted_bits(measure_hashrate(1, 100) / 5.0, 1));
+    params.name = "firstrun".into();
+    let reply = call(
+        &url,
+        &cookie().unwrap(),
+        "setup",
+        json!([{"kind": "network", "network": params.to_toml(),
+                "bitcoin": {"url": rpc_url, "cookie_file": cookie_file.display().to_string()}}]),
+    )
+    .await;
+    assert_eq!(reply["restart_required"], true);
+    // The daemon comes back on the new setup (a fresh port: the flags asked for any).
+    let (api, _) = later.recv_timeout(Duration::from_secs(60)).unwrap();
+    let url = format!("http://{api}/");
+    let node_dir = PathBuf::from(path("root")).join("firstrun");
+    let node_cookie = std::fs::read_to_string(node_dir.join(".cookie")).unwrap();
+    let setup = call(&url, &node_cookie, "getsetup", json!([])).await;
+    assert_eq!(
+        (
+            setup["configured"].clone(),
+            setup["network"].clone(),
+            setup["bitcoin"].clone()
+        ),
+        (json!(true), json!("firstrun"), json!("core"))
+    );
+    let bitcoin = BitcoindRpc::new(RpcConfig::new(
+        rpc_url.clone(),
+        Auth::CookieFile(cookie_file),
+    ))
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while bitcoin.block_count().await.unwrap() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "no Bitcoin blocks from the new setup"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let settings = call(&url, &node_cookie, "getsettings", json!([])).await;
+    assert_eq!(settings["bitcoin"]["auth"], "cookie");
+    assert!(settings.to_string().contains(&rpc_url));
+    drop(daemon);
+    // A new process starts on the kept setup.
+    let (_again, api, _) = spawn_until(&daemon_args, "API http://", false);
+    let node_cookie = std::fs::read_to_string(node_dir.join(".cookie")).unwrap();
+    let info = call(
+        &format!("http://{api}/"),
+        &node_cookie,
+        "getnodeinfo",
+        json!([]),
+    )
+    .await;
+    assert_eq!(info["network"], "firstrun");
 }

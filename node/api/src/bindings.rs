@@ -1,5 +1,5 @@
 //! The dashboard's TypeScript types, generated from the API's Rust types with ts-rs into one
-//! file, `ui/src/bindings/index.ts`. The test below fails when that file is stale; run
+//! file, `ui/src/bindings/generated.ts`. The test below fails when that file is stale; run
 //! `UPDATE_BINDINGS=1 cargo test -p p2share-api --lib bindings` to write it anew.
 
 use ts_rs::{Config, TS};
@@ -7,7 +7,7 @@ use ts_rs::{Config, TS};
 use crate::types::*;
 
 /// Where the generated file lives, relative to the repository root.
-pub const BINDINGS_PATH: &str = "ui/src/bindings/index.ts";
+pub const BINDINGS_PATH: &str = "ui/src/bindings/generated.ts";
 
 fn decl<T: TS>(cfg: &Config, out: &mut String) {
     if let Some(docs) = T::docs() {
@@ -74,6 +74,13 @@ pub fn typescript() -> String {
         NodeInfo,
         BitcoinCoreTest,
         BitcoinCoreConnection,
+        // First run and settings.
+        Setup,
+        SetupRequest,
+        SettingsResult,
+        SettingsBitcoin,
+        Settings,
+        SettingsUpdate,
     );
     out.trim_end().to_string() + "\n"
 }

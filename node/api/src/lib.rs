@@ -16,6 +16,7 @@ pub mod types;
 pub mod ws;
 
 pub use handle::{
-    address_network, mainchain_name, Api, ApiError, NodeFacts, Shutdown, MAX_BITCOIN_BLOCKS,
+    address_network, mainchain_name, Api, ApiError, NodeFacts, Shutdown, Supervisor,
+    MAX_BITCOIN_BLOCKS,
 };
 pub use logs::{LogBuffer, LogLayer};

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::handle::{Api, ApiError};
-use crate::types::BitcoinCoreConnection;
+use crate::types::{BitcoinCoreConnection, SettingsUpdate, SetupRequest};
 
 /// Largest request body the node's API accepts: a share or transaction at the weight limit in
 /// hex, with room to spare. Larger bodies are answered `413 Payload Too Large`.
@@ -70,6 +70,10 @@ pub const METHODS: &[&str] = &[
     "getnetworkparams",
     "getnodeinfo",
     "testbitcoincore",
+    "getsetup",
+    "setup",
+    "getsettings",
+    "setsettings",
     "getlogs",
     "stop",
 ];
@@ -156,6 +160,16 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
     method!("testbitcoincore", |a, p| {
         let conn: BitcoinCoreConnection = required(&p, 0, "connection")?;
         to_json(a.test_bitcoin_core(&conn).await)
+    });
+    method!("getsetup", |a, _p| to_json(a.setup_state()?));
+    method!("setup", |a, p| {
+        let request: SetupRequest = required(&p, 0, "setup")?;
+        to_json(a.setup(&request)?)
+    });
+    method!("getsettings", |a, _p| to_json(a.settings()?));
+    method!("setsettings", |a, p| {
+        let update: SettingsUpdate = required(&p, 0, "settings")?;
+        to_json(a.update_settings(&update).await?)
     });
     method!("getlogs", |a, p| {
         let count: Option<u32> = RpcError::param(&p, 0, "count")?;

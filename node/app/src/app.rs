@@ -61,6 +61,18 @@ impl App {
     /// [`AppError`] naming what failed: a port in use, a data directory of another network, an
     /// unreadable key, a Bitcoin node that cannot be used…
     pub async fn start(config: AppConfig) -> Result<App, AppError> {
+        App::start_supervised(config, None).await
+    }
+
+    /// [`App::start`] with a supervisor answering the API's `getsetup`, `setup`,
+    /// `getsettings` and `setsettings` (a [`crate::launcher::Launcher`]).
+    ///
+    /// # Errors
+    /// As [`App::start`].
+    pub async fn start_supervised(
+        config: AppConfig,
+        supervisor: Option<std::sync::Arc<dyn p2share_api::Supervisor>>,
+    ) -> Result<App, AppError> {
         let node_dir = &config.node.datadir;
         std::fs::create_dir_all(node_dir).map_err(|e| AppError::DataDir {
             path: node_dir.clone(),
@@ -127,8 +139,15 @@ impl App {
             }
             other => AppError::Store(other.to_string()),
         })?;
-        let started =
-            Self::start_rest(config, node.clone(), mainchain, rpc_config, bitcoin_info).await;
+        let started = Self::start_rest(
+            config,
+            node.clone(),
+            mainchain,
+            rpc_config,
+            bitcoin_info,
+            supervisor,
+        )
+        .await;
         if started.is_err() {
             node.close().await;
         }
@@ -141,6 +160,7 @@ impl App {
         mainchain: Option<RegtestMainchain>,
         rpc_config: Option<RpcConfig>,
         bitcoin_info: p2share_api::types::BitcoinSourceInfo,
+        supervisor: Option<std::sync::Arc<dyn p2share_api::Supervisor>>,
     ) -> Result<App, AppError> {
         let n = &config.node;
         let keypair = load_or_create_keypair(&n.datadir.join("p2p.key"))
@@ -219,13 +239,16 @@ impl App {
             started_at: p2share_service::unix_now(),
         };
         let logs = config.logs.clone();
-        let api = Api::new(
+        let mut api = Api::new(
             node.clone(),
             net.clone(),
             mining.clone(),
             facts,
             logs.clone(),
         );
+        if let Some(s) = supervisor {
+            api = api.with_supervisor(s);
+        }
         logs.attach(node.clone());
         let (api_stop, stopped) = watch::channel(false);
         let api_task = listener.map(|listener| {
@@ -292,7 +315,8 @@ impl App {
         self.node.subscribe()
     }
 
-    /// Turns to [`Shutdown::Stop`] when the API's `stop` is called.
+    /// Turns to [`Shutdown::Stop`] when the API's `stop` is called, [`Shutdown::Restart`] after
+    /// a new setup or settings.
     pub fn shutdown_requested(&self) -> watch::Receiver<Shutdown> {
         self.api.shutdown_requested()
     }

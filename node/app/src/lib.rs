@@ -13,8 +13,10 @@ pub mod config;
 pub mod devnet;
 pub mod embedded;
 pub mod error;
+pub mod launcher;
 
 pub use app::App;
 pub use config::{ApiConfig, AppConfig, BitcoinConfig, LogConfig, MiningConfig, NodeConfig};
 pub use error::AppError;
+pub use launcher::{LaunchDefaults, Launcher};
 pub use p2share_api::{Api, ApiError, LogBuffer};

@@ -5,9 +5,11 @@
 mod chain;
 mod mining;
 mod net;
+mod setup;
 
 pub use chain::{MAX_BITCOIN_BLOCKS, RECENT_SELECTIONS};
 pub use mining::{bucket, network_hashrate, HISTORY_MAX_SECS, HISTORY_POINTS};
+pub use setup::Supervisor;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -61,7 +63,8 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
+    /// An internal error from anything displayable.
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
         ApiError::Internal(e.to_string())
     }
 }
@@ -99,6 +102,8 @@ pub enum Shutdown {
     None,
     /// Stop the node (the `stop` method).
     Stop,
+    /// Stop and start again on a new setup or new settings (`setup`, `setsettings`).
+    Restart,
 }
 
 /// The typed API over one node; cheap to clone.
@@ -110,6 +115,7 @@ pub struct Api {
     pub(crate) facts: Arc<NodeFacts>,
     pub(crate) logs: LogBuffer,
     pub(crate) shutdown: Arc<watch::Sender<Shutdown>>,
+    pub(crate) supervisor: Option<Arc<dyn Supervisor>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -137,7 +143,14 @@ impl Api {
             facts: Arc::new(facts),
             logs,
             shutdown: Arc::new(shutdown),
+            supervisor: None,
         }
+    }
+
+    /// With `supervisor` answering `getsetup`, `setup`, `getsettings` and `setsettings`.
+    pub fn with_supervisor(mut self, supervisor: Arc<dyn Supervisor>) -> Api {
+        self.supervisor = Some(supervisor);
+        self
     }
 
     /// The node.
@@ -165,7 +178,8 @@ impl Api {
         self.node.subscribe()
     }
 
-    /// Turns to [`Shutdown::Stop`] when `stop` is requested.
+    /// Turns to [`Shutdown::Stop`] when `stop` is requested, [`Shutdown::Restart`] after a new
+    /// setup or settings.
     pub fn shutdown_requested(&self) -> watch::Receiver<Shutdown> {
         self.shutdown.subscribe()
     }

@@ -4,6 +4,8 @@
 
 mod chain;
 mod node;
+mod setup;
 
 pub use chain::*;
 pub use node::*;
+pub use setup::*;

@@ -296,11 +296,14 @@ pub struct BitcoinCoreConnection {
     pub url: String,
     /// Its `.cookie` file.
     #[serde(default)]
+    #[ts(optional)]
     pub cookie_file: Option<String>,
     /// User (with `password`) instead of the cookie.
     #[serde(default)]
+    #[ts(optional)]
     pub user: Option<String>,
     /// Password.
     #[serde(default)]
+    #[ts(optional)]
     pub password: Option<String>,
 }

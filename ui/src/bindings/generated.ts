@@ -1238,12 +1238,118 @@ url: string,
 /**
  * Its `.cookie` file.
  */
-cookie_file: string | null, 
+cookie_file?: string, 
 /**
  * User (with `password`) instead of the cookie.
  */
-user: string | null, 
+user?: string, 
 /**
  * Password.
  */
-password: string | null, };
+password?: string, };
+
+/**
+ * `getsetup`: whether the node has been set up to mine, and on what.
+ */
+export type Setup = { 
+/**
+ * Mining is set up (a devnet, or a network with a Bitcoin node and an address).
+ */
+configured: boolean, 
+/**
+ * The network running now.
+ */
+network: string | null, 
+/**
+ * `embedded`, `core` or `null`.
+ */
+bitcoin: string | null, };
+
+/**
+ * `setup`: what to run from now on.
+ */
+export type SetupRequest = { "kind": "devnet" } | { "kind": "join", 
+/**
+ * The devnet's id, `<genesis time>-<bits>`.
+ */
+devnet_id: string, 
+/**
+ * A node of it, `/ip4/…/tcp/…/p2p/<peer id>`.
+ */
+peer: string, } | { "kind": "network", 
+/**
+ * Built-in name or TOML text.
+ */
+network: string, 
+/**
+ * The Bitcoin Core to mine on.
+ */
+bitcoin: BitcoinCoreConnection, };
+
+/**
+ * `setup` and `setsettings` answers.
+ */
+export type SettingsResult = { 
+/**
+ * The node restarts to apply them (the UI reconnects).
+ */
+restart_required: boolean, };
+
+/**
+ * The Bitcoin side in `getsettings` (no secrets).
+ */
+export type SettingsBitcoin = { 
+/**
+ * `embedded`, `core` or `none`.
+ */
+kind: string, 
+/**
+ * JSON-RPC URL.
+ */
+url: string | null, 
+/**
+ * `cookie` or `user`.
+ */
+auth: string | null, };
+
+/**
+ * `getsettings`.
+ */
+export type Settings = { 
+/**
+ * Network.
+ */
+network: string, 
+/**
+ * Data directory of the node.
+ */
+datadir: string, 
+/**
+ * API and dashboard address.
+ */
+api_bind: string, 
+/**
+ * The Bitcoin side.
+ */
+bitcoin: SettingsBitcoin, 
+/**
+ * Hasher threads.
+ */
+threads: number, };
+
+/**
+ * `setsettings`: only the fields present change.
+ */
+export type SettingsUpdate = { 
+/**
+ * API and dashboard address (`ip:port`).
+ */
+api_bind?: string, 
+/**
+ * Hasher threads.
+ */
+threads?: number, 
+/**
+ * The Bitcoin Core to mine on.
+ */
+bitcoin?: BitcoinCoreConnection, };
