@@ -69,6 +69,7 @@ pub fn typescript() -> String {
         BannedPeer,
         NetworkInfo,
         Ports,
+        AllocationOutput,
         NetworkParams,
         BitcoinSourceInfo,
         NodeInfo,

@@ -235,7 +235,7 @@ impl App {
             devnet_id: config.devnet_id.clone(),
             api_bind: api_addr.map(|a| a.to_string()),
             bitcoin: bitcoin_info,
-            default_ports: crate::config::default_ports(&n.params.name),
+            default_ports: crate::config::default_ports_of(&n.params),
             started_at: p2share_service::unix_now(),
         };
         let logs = config.logs.clone();

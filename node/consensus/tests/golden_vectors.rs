@@ -74,7 +74,10 @@ fn header_vector() -> Value {
     })
 }
 
-/// A selection over a small hand-made set: the regtest genesis header as share i = 0.
+/// A selection over a small hand-made set of eligible coins, with the regtest genesis header as
+/// share i = 0's selector input. Every coin has height 0 and no sharebase flag, so all six are
+/// eligible in any state (§6.5); the set stands in for `S_i` and is not regtest's real `S_0`
+/// (which is empty: regtest has no genesis allocation).
 fn selection_vector() -> Value {
     let g = genesis_share(&ChainParams::regtest());
     let selector = g.head.selector_bytes();
@@ -90,7 +93,7 @@ fn selection_vector() -> Value {
                 100_000_000 * (u64::from(i) + 1),
                 key.script(Kind::P2wpkh),
                 0,
-                i % 2 == 0,
+                false,
             )
         })
         .collect();
@@ -108,11 +111,17 @@ fn selection_vector() -> Value {
                         script_pubkey: script.clone(),
                     },
                     height: *height,
-                    is_sharebase: *sb && *height > 0,
+                    is_sharebase: *sb,
                 },
             )
         });
-    let utxo = UtxoSet::from_coins(100, 0, coins).unwrap();
+    let utxo = UtxoSet::from_coins(ChainParams::regtest().maturity, 0, coins).unwrap();
+    let total: u64 = entries.iter().map(|e| e.2).sum();
+    assert_eq!(
+        utxo.eligible_total().to_units(),
+        total,
+        "every coin is eligible"
+    );
     let p = select_with_selector(&utxo, &q_selector_hash(&selector)).unwrap();
     let utxos: Vec<Value> = entries
         .iter()

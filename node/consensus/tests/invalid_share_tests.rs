@@ -1982,6 +1982,78 @@ fn decode_tx_count_zero_or_huge() {
     }
 }
 
+/// §2.3: a zero first count is the segwit marker. Marker, flag `01` and a zero input count decode
+/// to a transaction without inputs (its canonical encoding), refused by validation with a code;
+/// any other flag byte, and marker and flag before inputs that all lack a witness, do not decode.
+#[test]
+fn decode_segwit_marker_and_flag() {
+    let (mut t, _) = funded();
+    let mut s = t.make_share(&miner(), vec![]).unwrap();
+    let tx = Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![],
+        output: vec![pay(1)],
+    };
+    let tx_bytes = serialize(&tx);
+    assert_eq!(
+        &tx_bytes[4..7],
+        &[0x00u8, 0x01, 0x00][..],
+        "marker, flag, no inputs"
+    );
+    s.txs.push(tx);
+    reseal(&mut s, magic(&t));
+    let bytes = s.encode();
+    let at = bytes.len() - tx_bytes.len();
+    let decoded = Share::decode(&bytes).unwrap();
+    assert_eq!(decoded, s);
+    assert!(decoded.txs[1].input.is_empty());
+    reject(&mut t, decoded, Rule::NoInputs, "bad-txns-vin-empty");
+    let bitcoin = DecodeErrorKind::Bitcoin(String::new());
+    for flag in [0x00, 0x02, 0xff] {
+        let mut b = bytes.clone();
+        b[at + 5] = flag;
+        assert_decode_error(
+            &Share::decode(&b).unwrap_err(),
+            "transaction 1",
+            at,
+            &bitcoin,
+        );
+    }
+    // One input with an empty witness: legacy form decodes, the marker-and-flag form does not.
+    let legacy = serialize(&Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint {
+                txid: Txid::from_byte_array([7; 32]),
+                vout: 0,
+            },
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![pay(1)],
+    });
+    let n = legacy.len();
+    let flagged = [
+        &legacy[..4],
+        &[0x00, 0x01],
+        &legacy[4..n - 4],
+        &[0x00],
+        &legacy[n - 4..],
+    ]
+    .concat();
+    assert!(Share::decode(&splice(&bytes, at, tx_bytes.len(), &legacy)).is_ok());
+    let b = splice(&bytes, at, tx_bytes.len(), &flagged);
+    assert_decode_error(
+        &Share::decode(&b).unwrap_err(),
+        "transaction 1",
+        at,
+        &bitcoin,
+    );
+}
+
 #[test]
 fn decode_size_limits() {
     // The whole share.

@@ -1060,6 +1060,19 @@ p2p: number,
 api: number, };
 
 /**
+ * One output of a network's genesis allocation.
+ */
+export type AllocationOutput = { 
+/**
+ * Its script (hex).
+ */
+script_pubkey: string, 
+/**
+ * Its value, share units.
+ */
+value: number, };
+
+/**
  * `getnetworkparams`: the running network's parameters.
  */
 export type NetworkParams = { 
@@ -1134,7 +1147,11 @@ max_share_sigops_cost: number,
 /**
  * Default ports.
  */
-default_ports: Ports, };
+default_ports: Ports, 
+/**
+ * The genesis share's outputs (empty on the built-in networks and devnets).
+ */
+genesis_allocation: Array<AllocationOutput>, };
 
 /**
  * Where the node gets Bitcoin from.

@@ -10,7 +10,7 @@ use p2share_service::SyncStatus;
 
 use super::{address_network, mainchain_name, Api, ApiError};
 use crate::types::{
-    BannedPeer, BitcoinCoreConnection, BitcoinCoreTest, NetworkInfo, NetworkParams, NodeInfo,
+    AllocationOutput, BannedPeer, BitcoinCoreConnection, BitcoinCoreTest, NetworkInfo, NetworkParams, NodeInfo,
     PeerInfo, Ports,
 };
 
@@ -133,6 +133,14 @@ impl Api {
             max_share_weight: p.max_share_weight,
             max_share_sigops_cost: p.max_share_sigops_cost,
             default_ports: Ports { p2p, api },
+            genesis_allocation: p
+                .genesis_allocation
+                .iter()
+                .map(|o| AllocationOutput {
+                    script_pubkey: o.script_pubkey.to_hex_string(),
+                    value: o.value.to_units(),
+                })
+                .collect(),
         }
     }
 

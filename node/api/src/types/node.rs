@@ -233,6 +233,18 @@ pub struct NetworkParams {
     pub max_share_sigops_cost: u64,
     /// Default ports.
     pub default_ports: Ports,
+    /// The genesis share's outputs (empty on the built-in networks and devnets).
+    pub genesis_allocation: Vec<AllocationOutput>,
+}
+
+/// One output of a network's genesis allocation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct AllocationOutput {
+    /// Its script (hex).
+    pub script_pubkey: String,
+    /// Its value, share units.
+    #[ts(type = "number")]
+    pub value: u64,
 }
 
 /// Where the node gets Bitcoin from.
