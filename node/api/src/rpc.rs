@@ -7,6 +7,7 @@ use p2share_consensus::ShareHash;
 use p2share_rpc::server::codes;
 use p2share_rpc::{Credentials, RpcError, RpcServer};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::handle::{Api, ApiError};
@@ -40,8 +41,9 @@ fn share_hash(p: &Value, i: usize, name: &str) -> Result<ShareHash, RpcError> {
     })
 }
 
-fn to_json<T: Serialize>(v: T) -> Result<Value, RpcError> {
-    serde_json::to_value(v).map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e.to_string()))
+/// The typed answer written straight to JSON text (no intermediate value tree).
+fn to_json<T: Serialize>(v: T) -> Result<Box<RawValue>, RpcError> {
+    p2share_rpc::to_raw(&v)
 }
 
 /// The methods served, in the order of `docs/api.md`'s table.
@@ -84,7 +86,7 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
     macro_rules! method {
         ($name:literal, |$api:ident, $p:ident| $body:expr) => {{
             let a = api.clone();
-            server = server.method($name, move |$p: Value| {
+            server = server.method_raw($name, move |$p: Value| {
                 let $api = a.clone();
                 async move { $body }
             });
@@ -135,7 +137,7 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
     method!("addpeer", |a, p| {
         let addr: String = required(&p, 0, "multiaddr")?;
         a.add_peer(&addr).await?;
-        Ok(Value::Null)
+        to_json(())
     });
     method!("getsyncstatus", |a, _p| to_json(a.sync_status()));
     method!("getstoreinfo", |a, _p| to_json(a.store_info().await?));

@@ -13,4 +13,4 @@ pub mod auth;
 pub mod server;
 
 pub use auth::{CookieFile, Credentials};
-pub use server::{Authorizer, Dispatcher, Handler, RpcError, RpcServer};
+pub use server::{to_raw, Authorizer, Dispatcher, Handler, RawHandler, RpcError, RpcServer};

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::auth::Credentials;
@@ -122,6 +123,48 @@ where
     }
 }
 
+/// A boxed future answering one call with its result already serialized.
+pub type RawHandlerFuture = Pin<Box<dyn Future<Output = Result<Box<RawValue>, RpcError>> + Send>>;
+
+/// A method whose result is serialized JSON (a typed answer written once, with no
+/// intermediate [`Value`] tree).
+pub trait RawHandler: Send + Sync + 'static {
+    /// Handles one call.
+    fn call(&self, params: Value) -> RawHandlerFuture;
+}
+
+impl<F, Fut> RawHandler for F
+where
+    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Box<RawValue>, RpcError>> + Send + 'static,
+{
+    fn call(&self, params: Value) -> RawHandlerFuture {
+        Box::pin(self(params))
+    }
+}
+
+/// A registered method.
+#[derive(Clone)]
+enum Entry {
+    Json(Arc<dyn Handler>),
+    Raw(Arc<dyn RawHandler>),
+}
+
+/// A method's result: a JSON value, or JSON text.
+enum Answer {
+    Json(Value),
+    Raw(Box<RawValue>),
+}
+
+/// Serializes `value` for a [`RawHandler`].
+///
+/// # Errors
+/// [`codes::INTERNAL_ERROR`] when it cannot be serialized.
+pub fn to_raw<T: serde::Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, RpcError> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e.to_string()))
+}
+
 /// Largest request body accepted by default (Bitcoin Core accepts large `submitblock` bodies).
 pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
 
@@ -130,7 +173,7 @@ pub type Authorizer = Arc<dyn Fn(&HeaderMap) -> bool + Send + Sync>;
 
 /// A JSON-RPC server under construction.
 pub struct RpcServer {
-    methods: HashMap<String, Arc<dyn Handler>>,
+    methods: HashMap<String, Entry>,
     credentials: Credentials,
     max_body: usize,
     also: Option<Authorizer>,
@@ -148,7 +191,7 @@ impl std::fmt::Debug for RpcServer {
 }
 
 struct Shared {
-    methods: HashMap<String, Arc<dyn Handler>>,
+    methods: HashMap<String, Entry>,
     credentials: Credentials,
     also: Option<Authorizer>,
 }
@@ -165,13 +208,14 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    /// Answers one request body: the reply (`None` for a notification).
-    pub async fn call(&self, body: &[u8]) -> Option<Value> {
+    /// Answers one request body: the reply's JSON text (`None` for a notification).
+    pub async fn call(&self, body: &[u8]) -> Option<String> {
         let request: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
                 return Some(
-                    json!({"result": null, "error": error_object(codes::PARSE_ERROR, &format!("parse error: {e}")), "id": null}),
+                    json!({"result": null, "error": error_object(codes::PARSE_ERROR, &format!("parse error: {e}")), "id": null})
+                    .to_string(),
                 )
             }
         };
@@ -208,7 +252,15 @@ impl RpcServer {
 
     /// Registers `name`.
     pub fn method(mut self, name: &str, handler: impl Handler) -> RpcServer {
-        self.methods.insert(name.to_string(), Arc::new(handler));
+        self.methods
+            .insert(name.to_string(), Entry::Json(Arc::new(handler)));
+        self
+    }
+
+    /// Registers `name` with a handler that answers serialized JSON ([`to_raw`]).
+    pub fn method_raw(mut self, name: &str, handler: impl RawHandler) -> RpcServer {
+        self.methods
+            .insert(name.to_string(), Entry::Raw(Arc::new(handler)));
         self
     }
 
@@ -257,16 +309,24 @@ fn error_object(code: i64, message: &str) -> Value {
     json!({"code": code, "message": message})
 }
 
-/// One reply, and the HTTP status a legacy (JSON-RPC 1.0) client expects for it.
-fn reply(version2: bool, id: Value, outcome: Result<Value, RpcError>) -> (StatusCode, Value) {
+/// One reply's JSON text, and the HTTP status a legacy (JSON-RPC 1.0) client expects for it.
+fn reply(version2: bool, id: Value, outcome: Result<Answer, RpcError>) -> (StatusCode, String) {
     match outcome {
-        Ok(result) if version2 => (
+        Ok(Answer::Raw(raw)) if version2 => (
             StatusCode::OK,
-            json!({"jsonrpc": "2.0", "result": result, "id": id}),
+            format!(r#"{{"jsonrpc":"2.0","result":{},"id":{id}}}"#, raw.get()),
         ),
-        Ok(result) => (
+        Ok(Answer::Raw(raw)) => (
             StatusCode::OK,
-            json!({"result": result, "error": null, "id": id}),
+            format!(r#"{{"result":{},"error":null,"id":{id}}}"#, raw.get()),
+        ),
+        Ok(Answer::Json(result)) if version2 => (
+            StatusCode::OK,
+            json!({"jsonrpc": "2.0", "result": result, "id": id}).to_string(),
+        ),
+        Ok(Answer::Json(result)) => (
+            StatusCode::OK,
+            json!({"result": result, "error": null, "id": id}).to_string(),
         ),
         Err(e) => {
             let status = if e.code == codes::METHOD_NOT_FOUND {
@@ -278,16 +338,19 @@ fn reply(version2: bool, id: Value, outcome: Result<Value, RpcError>) -> (Status
             if version2 {
                 (
                     StatusCode::OK,
-                    json!({"jsonrpc": "2.0", "error": error, "id": id}),
+                    json!({"jsonrpc": "2.0", "error": error, "id": id}).to_string(),
                 )
             } else {
-                (status, json!({"result": null, "error": error, "id": id}))
+                (
+                    status,
+                    json!({"result": null, "error": error, "id": id}).to_string(),
+                )
             }
         }
     }
 }
 
-async fn dispatch(shared: &Shared, request: Value) -> Option<(StatusCode, Value)> {
+async fn dispatch(shared: &Shared, request: Value) -> Option<(StatusCode, String)> {
     let Value::Object(mut obj) = request else {
         return Some(reply(
             false,
@@ -318,9 +381,12 @@ async fn dispatch(shared: &Shared, request: Value) -> Option<(StatusCode, Value)
                 }
             };
             match shared.methods.get(&method) {
-                Some(handler) => {
+                Some(entry) => {
                     let started = std::time::Instant::now();
-                    let out = handler.call(params).await;
+                    let out = match entry {
+                        Entry::Json(h) => h.call(params).await.map(Answer::Json),
+                        Entry::Raw(h) => h.call(params).await.map(Answer::Raw),
+                    };
                     tracing::debug!(%method, elapsed_ms = started.elapsed().as_millis() as u64, ok = out.is_ok(), "rpc call");
                     out
                 }
@@ -373,11 +439,15 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
                     replies.push(r);
                 }
             }
-            (StatusCode::OK, axum::Json(Value::Array(replies))).into_response()
+            json_text(StatusCode::OK, format!("[{}]", replies.join(",")))
         }
         single => match dispatch(&shared, single).await {
-            Some((status, body)) => (status, axum::Json(body)).into_response(),
+            Some((status, body)) => json_text(status, body),
             None => StatusCode::NO_CONTENT.into_response(),
         },
     }
+}
+
+fn json_text(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

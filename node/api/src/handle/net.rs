@@ -10,8 +10,8 @@ use p2share_service::SyncStatus;
 
 use super::{address_network, mainchain_name, Api, ApiError};
 use crate::types::{
-    AllocationOutput, BannedPeer, BitcoinCoreConnection, BitcoinCoreTest, NetworkInfo, NetworkParams, NodeInfo,
-    PeerInfo, Ports,
+    AllocationOutput, BannedPeer, BitcoinCoreConnection, BitcoinCoreTest, NetworkInfo,
+    NetworkParams, NodeInfo, PeerInfo, Ports,
 };
 
 impl Api {
