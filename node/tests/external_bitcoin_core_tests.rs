@@ -74,6 +74,25 @@ fn spawn_watching(
     (Proc(child), word, line, rx)
 }
 
+/// A `regtest-mainchain` process in `dir/bitcoin`: (process, JSON-RPC URL, cookie file).
+fn start_bitcoin(dir: &std::path::Path) -> (Proc, String, PathBuf) {
+    let datadir = dir.join("bitcoin");
+    let (p, url, _) = spawn_until(
+        &[
+            "regtest-mainchain".into(),
+            "--datadir".into(),
+            datadir.display().to_string(),
+            "--rpc-bind".into(),
+            "127.0.0.1:0".into(),
+            "--esplora-bind".into(),
+            "127.0.0.1:0".into(),
+        ],
+        "JSON-RPC ",
+        true,
+    );
+    (p, url, datadir.join(".cookie"))
+}
+
 async fn call(url: &str, cookie: &str, method: &str, params: Value) -> Value {
     let (user, password) = cookie.trim().split_once(':').unwrap();
     let reply: Value = reqwest::Client::new()
@@ -95,20 +114,7 @@ async fn the_daemon_mines_a_custom_network_on_a_separate_bitcoin_node_paying_the
     let dir = tempfile::tempdir().unwrap();
     let path = |p: &str| dir.path().join(p).display().to_string();
     // The Bitcoin node: its own process, its own data directory and cookie.
-    let (_bitcoin, rpc_url, _) = spawn_until(
-        &[
-            "regtest-mainchain".into(),
-            "--datadir".into(),
-            path("bitcoin"),
-            "--rpc-bind".into(),
-            "127.0.0.1:0".into(),
-            "--esplora-bind".into(),
-            "127.0.0.1:0".into(),
-        ],
-        "JSON-RPC ",
-        true,
-    );
-    let cookie_file = PathBuf::from(path("bitcoin")).join(".cookie");
+    let (_bitcoin, rpc_url, cookie_file) = start_bitcoin(dir.path());
     // A custom network (a file, as a user would write one) on Bitcoin regtest, about five shares
     // a second for one thread, maturity 5 so that selected shares are paid within seconds.
     let now = std::time::SystemTime::now()
@@ -225,20 +231,7 @@ async fn the_daemon_mines_a_custom_network_on_a_separate_bitcoin_node_paying_the
 async fn a_first_run_setup_over_the_api_restarts_the_daemon_mining_on_the_chosen_network() {
     let dir = tempfile::tempdir().unwrap();
     let path = |p: &str| dir.path().join(p).display().to_string();
-    let (_bitcoin, rpc_url, _) = spawn_until(
-        &[
-            "regtest-mainchain".into(),
-            "--datadir".into(),
-            path("bitcoin"),
-            "--rpc-bind".into(),
-            "127.0.0.1:0".into(),
-            "--esplora-bind".into(),
-            "127.0.0.1:0".into(),
-        ],
-        "JSON-RPC ",
-        true,
-    );
-    let cookie_file = PathBuf::from(path("bitcoin")).join(".cookie");
+    let (_bitcoin, rpc_url, cookie_file) = start_bitcoin(dir.path());
     let daemon_args: Vec<String> = [
         "--datadir",
         &path("root"),

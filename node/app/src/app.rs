@@ -8,7 +8,7 @@ use std::time::Duration;
 use p2share_api::{Api, LogBuffer, NodeFacts, Shutdown};
 use p2share_mainchain::rpc::{Auth, RpcConfig};
 use p2share_mining::MiningControl;
-use p2share_p2p::{load_or_create_keypair, Multiaddr, P2p, P2pConfig, Protocol};
+use p2share_p2p::{load_or_create_keypair, Multiaddr, P2p, P2pConfig};
 use p2share_rpc::{CookieFile, Credentials};
 use p2share_service::{Net, Node, NodeError, NodeEvent};
 use tokio::sync::{broadcast, watch};
@@ -300,14 +300,7 @@ impl App {
     /// The addresses other nodes dial this one at: each listen address with `/p2p/<id>`
     /// (empty until the listeners are up).
     pub async fn dial_addrs(&self) -> Vec<Multiaddr> {
-        let p2p = self.net.p2p();
-        let id = p2p.local_peer_id();
-        p2p.listen_addrs()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| a.with(Protocol::P2p(id)))
-            .collect()
+        self.api.dial_addrs().await
     }
 
     /// The one typed event stream.
