@@ -197,6 +197,53 @@ fn asset(path: &str) -> Option<&'static (&'static str, &'static str, &'static [u
     ui_assets().iter().find(|(p, _, _)| *p == path)
 }
 
+/// The dashboard's pages: no inline code, nothing from elsewhere.
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; connect-src 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The inline elements `<tag>…</tag>` of `html`, as CSP hash sources.
+fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    use bitcoin::hashes::{sha256, Hash};
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find(&open) {
+        let body = &rest[start + open.len()..];
+        let Some(end) = body.find(&close) else { break };
+        let digest = sha256::Hash::hash(&body.as_bytes()[..end]);
+        out.push(format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(digest.to_byte_array())
+        ));
+        rest = &body[end..];
+    }
+    out
+}
+
+/// The login page's CSP: its own inline `<script>` and `<style>` allowed by hash, nothing else
+/// inline (computed once from the embedded file).
+fn login_csp() -> &'static str {
+    static CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSP.get_or_init(|| {
+        let html = asset("login.html")
+            .map(|(_, _, b)| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let list = |v: Vec<String>| {
+            if v.is_empty() {
+                "'none'".to_string()
+            } else {
+                v.join(" ")
+            }
+        };
+        format!(
+            "default-src 'self'; script-src {}; style-src {}; img-src 'self' data:; \
+             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            list(inline_hashes(&html, "script")),
+            list(inline_hashes(&html, "style"))
+        )
+    })
+}
+
 fn file_response(file: &(&str, &'static str, &'static [u8]), cache: bool) -> Response {
     let (_, mime, bytes) = *file;
     let mut r = Response::new(Body::from(bytes));
@@ -212,17 +259,18 @@ fn file_response(file: &(&str, &'static str, &'static [u8]), cache: bool) -> Res
         }),
     );
     security_headers(h);
+    if file.0 == "login.html" {
+        if let Ok(v) = HeaderValue::from_str(login_csp()) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     r
 }
 
 fn security_headers(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-             form-action 'self'",
-        ),
+        HeaderValue::from_static(PAGE_CSP),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -369,4 +417,43 @@ async fn ui(State(web): State<Web>, method: Method, uri: Uri, headers: HeaderMap
 /// Paths of the embedded dashboard, for tests.
 pub fn ui_paths() -> HashSet<&'static str> {
     ui_assets().iter().map(|(p, _, _)| *p).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn inline_code_is_allowed_by_its_hash_only() {
+        let html = "<style>b{}</style><script>a</script><p>x</p><script>a</script>";
+        // sha256("a") in base64, as CSP writes it.
+        let a = "'sha256-ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs='";
+        assert_eq!(inline_hashes(html, "script"), [a, a]);
+        assert_eq!(inline_hashes(html, "style").len(), 1);
+        assert!(inline_hashes("<script src=x></script>", "script").is_empty());
+        assert!(!PAGE_CSP.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn session_cookies_are_read_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; p2share_session=abc; b=2"),
+        );
+        assert_eq!(session_token(&h).as_deref(), Some("abc"));
+        let sessions = Sessions::default();
+        assert!(!sessions.accepts(&h));
+        let t = sessions.create().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("p2share_session={t}")).unwrap(),
+        );
+        assert!(sessions.accepts(&h));
+        sessions.remove(&t);
+        assert!(!sessions.accepts(&h));
+    }
 }

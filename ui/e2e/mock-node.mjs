@@ -1,0 +1,555 @@
+#!/usr/bin/env node
+// A stand-in p2share node for developing and screenshotting the dashboard without Rust:
+// serves ui/dist like the node does (login, session cookie, CSP), answers the JSON-RPC methods
+// with plausible, self-consistent data (payout selections are real tagged-hash draws, so
+// "Verify" matches), and pushes WebSocket events (a share a second, hashrate every 2 s, logs).
+//
+//   npm run build && node e2e/mock-node.mjs          → http://127.0.0.1:29400/login?token=devtoken
+//
+// Env: PORT (29400), MOCK_TOKEN (devtoken), MOCK_UNCONFIGURED=1 (first run), MOCK_TAMPER=1 (one
+// block fails Verify), MOCK_QUIET=1 (no request log). No dependencies: node:http and node:crypto.
+import { createServer } from "node:http";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, existsSync, statSync } from "node:fs";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const DIST = join(ROOT, "dist");
+const PORT = Number(process.env.PORT ?? 29400);
+const TOKEN = process.env.MOCK_TOKEN ?? "devtoken";
+const QUIET = process.env.MOCK_QUIET === "1";
+
+// ---------------------------------------------------------------- chain simulation
+
+const SHARE = 100_000_000;
+const ME_SCRIPT = "0014751e76e8199196d454941c45d1b3a323f1433bd6";
+const ME_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+const MATURITY = 20;
+const SUBSIDY = 50 * SHARE;
+const NETWORK = "devnet-1795628914";
+const START = Math.floor(Date.now() / 1000);
+
+let seed = 42;
+function rand() {
+  // Deterministic, so screenshots are comparable run to run.
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+const hex = (n) => Array.from({ length: n }, () => Math.floor(rand() * 256).toString(16).padStart(2, "0")).join("");
+const otherScript = () => `0014${hex(20)}`;
+
+function sha256(buf) {
+  return createHash("sha256").update(buf).digest();
+}
+const TAG = sha256(Buffer.from("p2share/q-selector"));
+function selectorQ(selectorHex, n) {
+  const h = sha256(Buffer.concat([TAG, TAG, Buffer.from(selectorHex, "hex")]));
+  return BigInt(`0x${h.toString("hex")}`) % BigInt(n);
+}
+/** 160 selector bytes whose share-header height field (offset 36, u32 LE) is `height`. */
+function selectorFor(height) {
+  const b = Buffer.from(hex(160), "hex");
+  b.writeUInt32LE(1, 0);
+  b.writeUInt32LE(height, 36);
+  b.writeUInt32LE(1, 80);
+  return b.toString("hex");
+}
+
+const state = {
+  configured: process.env.MOCK_UNCONFIGURED !== "1",
+  height: 4200,
+  mining: true,
+  threads: 4,
+  sharesFound: 1270,
+  stale: 3,
+  rejected: 1,
+  peers: [
+    peer("12D3KooWRm3ZbcY6XyF2n9w3q8yE7wVtQ4uJkLp5sN1aBcDeFgHi", "/ip4/192.168.1.31/tcp/29333", false, 0.42, 0),
+    peer("12D3KooWHx7PqT2vLmN8sK4jR6eW1cYbZ9aD3fG5hJ7kLm2NpQrS", "/ip4/192.168.1.47/tcp/51234", true, 1.9, 10),
+    peer("12D3KooWA1b2C3d4E5f6G7h8J9k1L2m3N4p5Q6r7S8t9U1v2W3xY", "/ip4/10.8.0.5/tcp/29333", false, 23.4, 0),
+  ],
+  /** Eligible outputs (the UTXO set's eligible part), any order; ranges by canonical order. */
+  utxos: [],
+  /** Sharebase outputs still maturing: { ..., eligibleAt }. */
+  maturing: [],
+  selections: [],
+  blocks: [],
+  logs: [],
+  hashrate: 66_640_000,
+  threadRates: [16.7e6, 16.6e6, 16.8e6, 16.5e6],
+  apiBind: "127.0.0.1:29332",
+};
+
+function peer(id, addr, inbound, latency, score) {
+  return { peer_id: id, addrs: [addr], inbound, agent: "p2share/0.1.0", score, connected_since: START - Math.floor(rand() * 7200), latency_ms: latency, height: 4200 };
+}
+
+function newOutput(mine, value, height) {
+  return { txid: hex(32), vout: Math.floor(rand() * 3), value, height, sharebase: true, script: mine ? ME_SCRIPT : otherScript() };
+}
+
+// 28 eligible outputs, about 30 % of the value mine.
+for (let i = 0; i < 28; i++) {
+  const mine = i % 10 < 3;
+  state.utxos.push({ ...newOutput(mine, Math.round((10 + rand() * 60) * SHARE), 1000 + i * 100), sharebase: i % 4 !== 0 });
+}
+for (let i = 0; i < MATURITY; i++) {
+  const mine = rand() < 0.3;
+  const h = state.height - MATURITY + 1 + i;
+  state.maturing.push({ ...newOutput(mine, SUBSIDY, h), eligibleAt: h + MATURITY });
+}
+
+/** Canonical order: txid in internal byte order (reverse of display), then vout. */
+function canonical() {
+  const key = (u) => Buffer.from(u.txid, "hex").reverse().toString("hex") + u.vout.toString(16).padStart(8, "0");
+  const sorted = [...state.utxos].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  let start = 0;
+  return sorted.map((u) => {
+    const r = { ...u, range_start: start };
+    start += u.value;
+    return r;
+  });
+}
+const nOf = () => state.utxos.reduce((a, u) => a + u.value, 0);
+const vOf = () => state.utxos.filter((u) => u.script === ME_SCRIPT).reduce((a, u) => a + u.value, 0);
+
+function select(selector) {
+  const n = nOf();
+  const q = selectorQ(selector, n);
+  const out = canonical().find((u) => BigInt(u.range_start) <= q && q < BigInt(u.range_start + u.value));
+  return { q: Number(q), n, txid: out.txid, vout: out.vout, script_pubkey: out.script, value: out.value, range_start: out.range_start };
+}
+
+let tipSelector = selectorFor(state.height);
+let tipHash = hex(32);
+
+function addBlock(height, foundHere) {
+  const selector = selectorFor(height - 1);
+  const payout = select(selector);
+  const hash = `0000${hex(30)}`;
+  const block = {
+    share: hash,
+    share_height: height,
+    bitcoin_hash: hash,
+    time: START - (4200 - Math.min(height, 4200)) - Math.floor(rand() * 5),
+    payout,
+    paid_script: payout.script_pubkey,
+    paid_address: payout.script_pubkey === ME_SCRIPT ? ME_ADDRESS : null,
+    value_sat: 5_000_000_000,
+    mine: payout.script_pubkey === ME_SCRIPT,
+    found_here: foundHere,
+    selector_input: selector,
+    outcome: foundHere ? "accepted" : null,
+  };
+  state.blocks.unshift(block);
+  if (state.blocks.length > 200) state.blocks.pop();
+  return block;
+}
+
+// History: blocks found in the reorg window before we started.
+for (let h = 2300; h < 4200; h += 37 + Math.floor(rand() * 60)) addBlock(h, rand() < 0.35);
+state.blocks.sort((a, b) => b.share_height - a.share_height);
+for (const b of state.blocks) b.time = START - (4200 - b.share_height);
+if (process.env.MOCK_TAMPER === "1" && state.blocks[2]?.payout) state.blocks[2].payout.q += 1;
+
+for (let i = 0; i < 50; i++) {
+  const h = state.height - i;
+  const s = selectorFor(h - 1);
+  const n = nOf();
+  state.selections.push({ share: hex(32), share_height: h, q: Number(selectorQ(s, n)), n });
+}
+
+const TARGETS = ["p2share_node::mining", "p2share_node::p2p", "p2share_node::sync", "p2share_node::chain", "p2share_node::bitcoin", "p2share_node::api"];
+function log(level, target, message, time = Date.now()) {
+  const line = { time, level, target, message };
+  state.logs.push(line);
+  if (state.logs.length > 2000) state.logs.shift();
+  return line;
+}
+for (let i = 0; i < 120; i++) {
+  const t = Date.now() - (120 - i) * 1500;
+  const r = rand();
+  if (r < 0.06) log("WARN", TARGETS[1], `peer timed out peer=12D3KooWHx7P… after_ms=${5000 + Math.floor(rand() * 900)}`, t);
+  else if (r < 0.08) log("ERROR", TARGETS[4], "template refresh failed err=\"connection refused (os error 111)\" retry_in=2s", t);
+  else if (r < 0.5) log("INFO", TARGETS[3], `new tip height=${4080 + i} hash=${hex(4)}… txs=${1 + Math.floor(rand() * 4)}`, t);
+  else if (r < 0.75) log("INFO", TARGETS[0], `share found height=${4080 + i} hashes=${Math.floor(rand() * 9e7)} elapsed_ms=${Math.floor(rand() * 1800)}`, t);
+  else log("INFO", TARGETS[2], `synced height=${4080 + i} peers=3`, t);
+}
+
+// ---------------------------------------------------------------- events
+
+const sockets = new Set();
+function broadcast(params, method = "event") {
+  const text = JSON.stringify({ jsonrpc: "2.0", method, params });
+  for (const s of sockets) s.send(text);
+}
+
+function tick() {
+  state.height += 1;
+  tipHash = hex(32);
+  const mineShare = state.mining && rand() < 0.32;
+  if (mineShare) state.sharesFound += 1;
+  // The new share's sharebase starts maturing; the oldest maturing output becomes eligible.
+  state.maturing.push({ ...newOutput(mineShare, SUBSIDY, state.height), eligibleAt: state.height + MATURITY });
+  while (state.maturing[0] && state.maturing[0].eligibleAt <= state.height) {
+    const { eligibleAt: _e, ...u } = state.maturing.shift();
+    state.utxos.push(u);
+  }
+  const prevSelector = tipSelector;
+  tipSelector = selectorFor(state.height);
+  const sel = select(prevSelector);
+  state.selections.unshift({ share: tipHash, share_height: state.height, q: sel.q, n: sel.n });
+  state.selections.length = Math.min(state.selections.length, 50);
+  broadcast({ type: "share", hash: tipHash, height: state.height, active: true, origin: mineShare ? "local" : "gossip" });
+  if (mineShare) broadcast({ type: "found_share", hash: tipHash, height: state.height });
+  broadcast({ type: "tip", hash: tipHash, height: state.height, reorg_depth: 0 });
+  broadcast({ type: "sync", ...syncStatus() });
+  broadcast({ type: "log", ...log("INFO", mineShare ? TARGETS[0] : TARGETS[3], mineShare ? `share found height=${state.height}` : `new tip height=${state.height} hash=${tipHash.slice(0, 8)}…`) });
+  if (state.height % 23 === 0) {
+    const b = addBlock(state.height, mineShare);
+    if (mineShare) {
+      broadcast({ type: "bitcoin_block", block_hash: b.bitcoin_hash, bitcoin_height: 800 + state.blocks.length, share: b.share, share_height: b.share_height, selected: `${b.payout.txid}:${b.payout.vout}`, paid_script: b.paid_script, value_sat: b.value_sat, outcome: "accepted", mine: b.mine, time: b.time });
+    }
+    broadcast({ type: "log", ...log("INFO", TARGETS[4], `bitcoin block found height=${state.height} paid=${b.paid_script.slice(0, 12)}…`) });
+  }
+}
+
+function hashrateTick() {
+  if (!state.mining) return;
+  state.threadRates = state.threadRates.map((r) => Math.max(1e6, r * (0.97 + rand() * 0.06)));
+  const base = (16.6e6 * 4) / state.threads;
+  state.threadRates = Array.from({ length: state.threads }, (_, i) => state.threadRates[i] ?? base);
+  state.hashrate = state.threadRates.reduce((a, b) => a + b, 0);
+  broadcast({ type: "hashrate", hashrate: state.hashrate, hashers: [{ name: "cpu", backend: "avx2", threads: state.threads, hashrate: state.hashrate }] });
+}
+
+setInterval(tick, 1000).unref();
+setInterval(hashrateTick, 2000).unref();
+
+// ---------------------------------------------------------------- methods
+
+function syncStatus() {
+  return { state: "synced", height: state.height, target_height: state.height, headers: 0, rate: 0, eta_seconds: null, progress: 1, peer: null };
+}
+
+function history(range) {
+  const step = Math.max(10, Math.ceil(range / 360 / 10) * 10);
+  const now = Math.floor(Date.now() / 1000);
+  const points = [];
+  for (let t = now - range; t <= now; t += step) {
+    const phase = (t / 900) % (2 * Math.PI);
+    // A stop in the 24 h view, to show how gaps look.
+    const stopped = range > 3600 && t > now - 40000 && t < now - 36000;
+    points.push([t, stopped ? 0 : 66e6 + Math.sin(phase) * 1.2e6 + (rand() - 0.5) * 1.5e6]);
+  }
+  return { step_secs: step, hashers: [{ name: "cpu", points }] };
+}
+
+class RpcErr extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const methods = {
+  getsetup: () => ({ configured: state.configured, network: state.configured ? NETWORK : null, bitcoin: state.configured ? "embedded" : null }),
+  setup: ([req]) => {
+    if (!req || !req.kind) throw new RpcErr(-3, "parameter request: expected an object with kind");
+    setTimeout(() => {
+      state.configured = true;
+      state.mining = true;
+      broadcast({ type: "mining", mining: true, threads: state.threads, backend: "avx2" });
+    }, 3000);
+    return { restarting: true };
+  },
+  testbitcoincore: ([c]) => {
+    if (!c?.url) throw new RpcErr(-3, "parameter connection: missing url");
+    if (!/:(8332|48332|38332|18443)\/?$/.test(c.url)) return { ok: false, chain: null, blocks: null, error: `could not connect to ${c.url}: connection refused (os error 111)` };
+    if (c.cookie_file !== undefined && !c.cookie_file.endsWith(".cookie")) return { ok: false, chain: null, blocks: null, error: `cannot read the cookie file ${c.cookie_file}: No such file or directory (os error 2)` };
+    return { ok: true, chain: "main", blocks: 903211, error: null };
+  },
+  getnodeinfo: () => ({
+    version: "0.1.0",
+    network: NETWORK,
+    devnet_id: "1795628914-1d3ff266",
+    datadir: "/home/alice/.local/share/p2share/devnet-1795628914",
+    api_bind: state.apiBind,
+    mining_address: ME_ADDRESS,
+    mining_script: ME_SCRIPT,
+    bitcoin: { kind: "embedded", rpc_url: "http://127.0.0.1:18443", esplora_url: "http://127.0.0.1:3002", chain: "regtest" },
+    peer_id: "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo",
+    dial_addrs: [
+      "/ip4/192.168.1.20/tcp/29333/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo",
+      "/ip6/fe80::1c2f:9aff:fe31:7d10/tcp/29333/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo",
+    ],
+    started_at: START - 5400,
+  }),
+  getnetworkparams: () => ({
+    name: NETWORK, devnet_id: "1795628914-1d3ff266", magic: "fabfb5da", mainchain: "regtest", address_hrp: "bcrt",
+    genesis_hash: "0ae9fe2a35c11f23afddc78acf04082dd8ebe31650e1052b8587b724e397b593", genesis_time: 1795628914,
+    pow_limit_bits: "207fffff", genesis_bits: "1d3ff266", target_spacing: 1, asert_half_life: 60, initial_subsidy: SUBSIDY,
+    halving_interval: 210000, maturity: MATURITY, max_future_time: 15, max_share_weight: 4000000, max_share_sigops_cost: 80000,
+    default_ports: { p2p: 29333, api: 29332 },
+    genesis_allocation: [],
+  }),
+  getsharechaininfo: () => ({
+    network: NETWORK, genesis: "0ae9fe2a35c11f23afddc78acf04082dd8ebe31650e1052b8587b724e397b593", tip: tipHash, height: state.height,
+    chain_work: "0".repeat(56) + "0001a2b3", next_bits: "1d3ff266", difficulty: 1.0, median_time_past: START, tip_time: Math.floor(Date.now() / 1000),
+    utxos: state.utxos.length + state.maturing.length, eligible_total: nOf(), window: 2000, sync: syncStatus(), mempool_size: 0,
+  }),
+  getsyncstatus: syncStatus,
+  getodds: ([who]) => {
+    if (!who) throw new RpcErr(-32602, "missing parameter script_or_address (position 0)");
+    const n = nOf();
+    const v = who === ME_ADDRESS || who === ME_SCRIPT ? vOf() : 0;
+    const chance = n ? v / n : 0;
+    const perDay = 86400 / 30;
+    return { v, n, chance_next_block: chance, network_hashrate: 65_900_000, bitcoin_blocks_per_day: perDay, expected_btc_per_day: perDay * chance * 50 };
+  },
+  getselectedshare: () => ({ ...select(tipSelector), tip: tipHash, height: state.height }),
+  getshareranges: ([who]) => {
+    const me = who === ME_ADDRESS || who === ME_SCRIPT;
+    const outputs = [
+      ...canonical().filter((u) => me && u.script === ME_SCRIPT).map((u) => ({ txid: u.txid, vout: u.vout, value: u.value, height: u.height, sharebase: u.sharebase, mature: true, eligible: true, shares_to_eligible: 0, range_start: u.range_start })),
+      ...state.maturing.filter((u) => me && u.script === ME_SCRIPT).map((u) => ({ txid: u.txid, vout: u.vout, value: u.value, height: u.height, sharebase: true, mature: false, eligible: false, shares_to_eligible: u.eligibleAt - state.height, range_start: null })),
+    ];
+    return { height: state.height, maturity: MATURITY, n: nOf(), v: me ? vOf() : 0, outputs, recent_selections: state.selections };
+  },
+  listbitcoinblocks: ([count = 50] = []) => state.blocks.slice(0, count),
+  getmininginfo: () => ({
+    mining: state.mining, threads: state.threads, height: state.height, share_bits: "1d3ff266",
+    share_target: "00000000003ff266000000000000000000000000000000000000000000000000", hashes_per_share: 68_780_000,
+    hashrate: state.mining ? state.hashrate : 0,
+    hashers: [{ name: "cpu", backend: "avx2", threads: state.threads, hashrate: state.mining ? state.hashrate : 0, hashes: 84_123_000_000, thread_hashrates: state.mining ? state.threadRates : state.threadRates.map(() => 0) }],
+    network_hashrate: 65_900_000, expected_seconds_to_share: { node: state.mining ? 68_780_000 / state.hashrate : null, network: 1.04 },
+    bitcoin_target: "7fffff" + "0".repeat(58), expected_seconds_to_bitcoin_block: 30,
+    shares_found: state.sharesFound, stale: state.stale, rejected: state.rejected, last_reject: "time-too-new", last_job_ms: 0.05,
+    tip_refresh_ms: { p50: 0.21, p99: 1.6, max: 2.1, tips: 1000 },
+    blocks: state.blocks.filter((b) => b.found_here).slice(0, 20).reverse().map((b, i) => ({
+      block_hash: b.bitcoin_hash, bitcoin_height: 812 + i, share: b.share, share_height: b.share_height,
+      selected: b.payout ? `${b.payout.txid}:${b.payout.vout}` : null, paid_script: b.paid_script, value_sat: b.value_sat, outcome: "accepted", time: b.time,
+    })),
+  }),
+  setmining: ([enabled, threads]) => {
+    if (typeof enabled !== "boolean") throw new RpcErr(-3, "parameter enabled: expected a boolean");
+    if (threads !== undefined && (threads < 1 || threads > 64)) throw new RpcErr(-8, "threads must be 1 to 64 (4 per core)");
+    state.mining = enabled;
+    if (threads) state.threads = threads;
+    const r = { mining: state.mining, threads: state.threads, backend: "avx2" };
+    broadcast({ type: "mining", ...r });
+    broadcast({ type: "log", ...log("INFO", TARGETS[0], enabled ? `mining started threads=${state.threads} backend=avx2` : "mining stopped") });
+    return r;
+  },
+  gethashratehistory: ([range = 3600] = []) => history(range),
+  getpeerinfo: () => state.peers,
+  getnetworkinfo: () => ({ network: NETWORK, peer_id: "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo", listen_addrs: ["/ip4/0.0.0.0/tcp/29333", "/ip6/::/tcp/29333"], connections: state.peers.length, nat: "Private", banned: [{ peer_id: "12D3KooWBadPeer9xYz8wVu7tSr6qPo5nMl4kJi3hGf2eDc1bA", seconds_left: 3120 }] }),
+  addpeer: ([addr]) => {
+    if (typeof addr !== "string" || !addr.startsWith("/")) throw new RpcErr(-8, `invalid multiaddr ${JSON.stringify(addr)}: must start with /`);
+    setTimeout(() => {
+      state.peers.push(peer(`12D3KooW${hex(20)}`, addr.replace(/\/p2p\/.*$/, ""), false, 3.2, 0));
+      broadcast({ type: "peers", connected: state.peers.length });
+    }, 800);
+    return null;
+  },
+  getlogs: ([count = 500] = []) => state.logs.slice(-count),
+  getsettings: () => ({ network: NETWORK, datadir: "/home/alice/.local/share/p2share/devnet-1795628914", api_bind: state.apiBind, bitcoin: { kind: "embedded", url: "http://127.0.0.1:18443", auth: "cookie" }, threads: state.threads }),
+  setsettings: ([u]) => {
+    let restart = false;
+    if (u?.api_bind && u.api_bind !== state.apiBind) {
+      state.apiBind = u.api_bind;
+      restart = true;
+    }
+    if (u?.threads) state.threads = u.threads;
+    if (u?.bitcoin) restart = true;
+    return { restart_required: restart };
+  },
+  getstoreinfo: () => ({ shares: state.height + 1, bodies: 2000, utxos: state.utxos.length, undo: 2000, file_bytes: 48_234_496 }),
+};
+
+function handleRpc(req) {
+  if (typeof req !== "object" || req === null || Array.isArray(req)) return { jsonrpc: "2.0", error: { code: -32600, message: "request must be a JSON object" }, id: null };
+  const { method, params, id } = req;
+  const fn = methods[method];
+  if (!fn) return { jsonrpc: "2.0", error: { code: -32601, message: `method not found: ${method}` }, id };
+  try {
+    return { jsonrpc: "2.0", result: fn(Array.isArray(params) ? params : []), id };
+  } catch (e) {
+    return { jsonrpc: "2.0", error: { code: e.code ?? -32603, message: e.message }, id };
+  }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+const sessions = new Set();
+const MIME = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json" };
+const APP_CSP = "default-src 'self'; frame-ancestors 'none'";
+
+/** The login page's CSP: its one inline <script> and <style>, allowed by hash. */
+function loginPage() {
+  const file = existsSync(join(DIST, "login.html")) ? join(DIST, "login.html") : join(ROOT, "public", "login.html");
+  const html = readFileSync(file, "utf8");
+  const hashes = (tag) => [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => `'sha256-${createHash("sha256").update(m[1]).digest("base64")}'`).join(" ");
+  return { html, csp: `default-src 'self'; script-src ${hashes("script")}; style-src ${hashes("style")}; frame-ancestors 'none'` };
+}
+
+function cookieSession(req) {
+  const m = /(?:^|;\s*)p2share_session=([^;]+)/.exec(req.headers.cookie ?? "");
+  return m && sessions.has(m[1]) ? m[1] : null;
+}
+function newSession(res, status, headers = {}) {
+  const s = randomBytes(16).toString("hex");
+  sessions.add(s);
+  res.writeHead(status, { "Set-Cookie": `p2share_session=${s}; HttpOnly; SameSite=Strict; Path=/`, ...headers });
+  res.end();
+}
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
+  if (!QUIET) console.log(`${req.method} ${url.pathname}${url.search}`);
+
+  if (url.pathname === "/login") {
+    if (req.method === "POST") {
+      let body = {};
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch {
+        /* empty */
+      }
+      let { user = "", password = "" } = body;
+      if (!user && password.includes(":")) [user, password] = [password.slice(0, password.indexOf(":")), password.slice(password.indexOf(":") + 1)];
+      if (user === "__cookie__" && password === TOKEN) return newSession(res, 204);
+      await new Promise((r) => setTimeout(r, 300));
+      res.writeHead(401, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify({ error: "wrong user or password" }));
+    }
+    if (url.searchParams.get("token") === TOKEN) return newSession(res, 303, { Location: "/" });
+    const { html, csp } = loginPage();
+    res.writeHead(200, { "Content-Type": MIME[".html"], "Content-Security-Policy": csp, "Cache-Control": "no-store" });
+    return res.end(html);
+  }
+  if (url.pathname === "/logout" && req.method === "POST") {
+    const s = cookieSession(req);
+    if (s) sessions.delete(s);
+    res.writeHead(204, { "Set-Cookie": "p2share_session=; Max-Age=0; Path=/" });
+    return res.end();
+  }
+
+  const authed = cookieSession(req) !== null;
+  if (req.method === "POST" && url.pathname === "/") {
+    if (!authed) {
+      res.writeHead(401);
+      return res.end();
+    }
+    if (!(req.headers["content-type"] ?? "").startsWith("application/json")) {
+      res.writeHead(415);
+      return res.end();
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(await readBody(req));
+    } catch (e) {
+      res.writeHead(500, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify({ result: null, error: { code: -32700, message: `parse error: ${e.message}` }, id: null }));
+    }
+    const reply = Array.isArray(parsed) ? parsed.map(handleRpc) : handleRpc(parsed);
+    res.writeHead(200, { "Content-Type": "application/json" });
+    return res.end(JSON.stringify(reply));
+  }
+
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405);
+    return res.end();
+  }
+  if (!authed) {
+    res.writeHead(303, { Location: "/login" });
+    return res.end();
+  }
+  let file = normalize(join(DIST, decodeURIComponent(url.pathname)));
+  if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) file = join(DIST, "index.html");
+  if (!existsSync(file)) {
+    res.writeHead(500, { "Content-Type": "text/plain" });
+    return res.end("dist/ is missing: run `npm run build` first");
+  }
+  res.writeHead(200, {
+    "Content-Type": MIME[extname(file)] ?? "application/octet-stream",
+    "Content-Security-Policy": APP_CSP,
+    "X-Content-Type-Options": "nosniff",
+  });
+  res.end(readFileSync(file));
+});
+
+// ---------------------------------------------------------------- WebSocket (RFC 6455, text frames only)
+
+function frame(text) {
+  const payload = Buffer.from(text);
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x81, len]) : len < 65536 ? Buffer.from([0x81, 126, len >> 8, len & 255]) : Buffer.concat([Buffer.from([0x81, 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(len)); return b; })()]);
+  return Buffer.concat([head, payload]);
+}
+
+server.on("upgrade", (req, socket) => {
+  const url = new URL(req.url ?? "/", `http://${req.headers.host}`);
+  const origin = req.headers.origin ? new URL(req.headers.origin).host : null;
+  if (url.pathname !== "/ws" || cookieSession(req) === null || (origin !== null && origin !== req.headers.host)) {
+    socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\n\r\nbad or missing credentials");
+    return;
+  }
+  const accept = createHash("sha1").update(`${req.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const client = { send: (t) => socket.writable && socket.write(frame(t)) };
+  sockets.add(client);
+  let buf = Buffer.alloc(0);
+  socket.on("data", (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    while (buf.length >= 2) {
+      const opcode = buf[0] & 0x0f;
+      let len = buf[1] & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (buf.length < 4) return;
+        len = buf.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (buf.length < 10) return;
+        len = Number(buf.readBigUInt64BE(2));
+        off = 10;
+      }
+      const masked = (buf[1] & 0x80) !== 0;
+      const total = off + (masked ? 4 : 0) + len;
+      if (buf.length < total) return;
+      const mask = masked ? buf.subarray(off, off + 4) : null;
+      const data = Buffer.from(buf.subarray(off + (masked ? 4 : 0), total));
+      if (mask) for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];
+      buf = buf.subarray(total);
+      if (opcode === 0x8) {
+        socket.end(Buffer.from([0x88, 0]));
+        return;
+      }
+      if (opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, data.length]), data]));
+      if (opcode === 0x1) {
+        try {
+          const msg = JSON.parse(data.toString("utf8"));
+          client.send(JSON.stringify(msg.method === "subscribe" ? { jsonrpc: "2.0", result: msg.params ?? [], id: msg.id ?? null } : { jsonrpc: "2.0", error: { code: -32601, message: 'the WebSocket only takes "subscribe"; call other methods over HTTP' }, id: msg.id ?? null }));
+        } catch {
+          client.send(JSON.stringify({ jsonrpc: "2.0", error: { code: -32700, message: "not JSON" }, id: null }));
+        }
+      }
+    }
+  });
+  const drop = () => sockets.delete(client);
+  socket.on("close", drop);
+  socket.on("error", drop);
+});
+
+server.listen(PORT, "127.0.0.1", () => {
+  console.log(`mock p2share node on http://127.0.0.1:${PORT}/  —  log in: http://127.0.0.1:${PORT}/login?token=${TOKEN}`);
+});

@@ -1,0 +1,122 @@
+// The one interface the whole UI talks to the node through. HttpTransport (browser), FakeTransport
+// (tests) and, later, a TauriTransport implement it; nothing else in the UI knows how calls travel.
+import type {
+  BitcoinBlock,
+  BitcoinCoreConnection,
+  BitcoinCoreTest,
+  ChainInfo,
+  HashrateHistory,
+  LogLine,
+  MiningInfo,
+  MiningState,
+  NetworkInfo,
+  NetworkParams,
+  NodeEvent,
+  NodeInfo,
+  Odds,
+  NextPayout,
+  PeerInfo,
+  Settings,
+  SettingsResult,
+  SettingsUpdate,
+  Setup,
+  SetupRequest,
+  ShareRanges,
+  SyncStatus,
+} from "../bindings";
+
+/**
+ * Method name → positional params tuple → result. Only the methods the dashboard uses are listed;
+ * adding one is one line here (and the type in src/bindings/).
+ */
+export interface Methods {
+  getsharechaininfo: { params: []; result: ChainInfo };
+  /** Only the no-hash form (the next share's payee) is used by the UI. */
+  getselectedshare: { params: []; result: NextPayout };
+  getshareranges: { params: [scriptOrAddress: string]; result: ShareRanges };
+  listbitcoinblocks: { params: [count?: number]; result: BitcoinBlock[] };
+  getpeerinfo: { params: []; result: PeerInfo[] };
+  getnetworkinfo: { params: []; result: NetworkInfo };
+  addpeer: { params: [multiaddr: string]; result: null };
+  getsyncstatus: { params: []; result: SyncStatus };
+  getmininginfo: { params: []; result: MiningInfo };
+  setmining: { params: [enabled: boolean, threads?: number]; result: MiningState };
+  gethashratehistory: { params: [rangeSecs?: number]; result: HashrateHistory };
+  getodds: { params: [scriptOrAddress: string]; result: Odds };
+  getnetworkparams: { params: []; result: NetworkParams };
+  getnodeinfo: { params: []; result: NodeInfo };
+  testbitcoincore: { params: [connection: BitcoinCoreConnection]; result: BitcoinCoreTest };
+  getlogs: { params: [count?: number]; result: LogLine[] };
+  getsetup: { params: []; result: Setup };
+  /** Result per the contract (no generated type yet): the node restarts on the new setting. */
+  setup: { params: [request: SetupRequest]; result: { restarting: boolean } };
+  getsettings: { params: []; result: Settings };
+  setsettings: { params: [update: SettingsUpdate]; result: SettingsResult };
+}
+
+export type MethodName = keyof Methods;
+export type Params<M extends MethodName> = Methods[M]["params"];
+export type Result<M extends MethodName> = Methods[M]["result"];
+
+/** Every kind of `NodeEvent`. */
+export type EventType = NodeEvent["type"];
+/** The `NodeEvent` of one kind. */
+export type EventOf<T extends EventType> = Extract<NodeEvent, { type: T }>;
+
+/**
+ * Not a node event: the transport tells its subscriber that events were lost (the node's
+ * `lagged` notification) so that the UI re-reads its state over `call`.
+ */
+export type LaggedEvent = { type: "lagged"; missed: number };
+
+/** What `subscribe` delivers: node events, plus `lagged`. */
+export type TransportEvent = NodeEvent | LaggedEvent;
+
+export type ConnectionState = "connecting" | "open" | "closed";
+
+export interface Transport {
+  call<M extends MethodName>(method: M, params?: Params<M>): Promise<Result<M>>;
+  /**
+   * Receive events until the returned function is called. `onState` follows the event
+   * connection (the HTTP transport's WebSocket; it reconnects by itself).
+   */
+  subscribe(
+    onEvent: (e: TransportEvent) => void,
+    onState?: (s: ConnectionState) => void,
+  ): () => void;
+}
+
+/** JSON-RPC error codes the UI reacts to (docs/api.md §3). */
+export const ErrorCode = {
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  MISC_ERROR: -1,
+  TYPE_ERROR: -3,
+  INVALID_ADDRESS_OR_KEY: -5,
+  INVALID_PARAMETER: -8,
+  /** Not JSON-RPC: the transport could not reach the node (network error, HTTP error). */
+  TRANSPORT: -100,
+  /** Not JSON-RPC: HTTP 401, the session is gone. */
+  UNAUTHORIZED: -401,
+} as const;
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly method: string,
+  ) {
+    super(message);
+    this.name = "RpcError";
+  }
+
+  /** The node does not have this method (an older node than this dashboard). */
+  get methodMissing(): boolean {
+    return this.code === ErrorCode.METHOD_NOT_FOUND;
+  }
+}
+
+export function isRpcError(e: unknown): e is RpcError {
+  return e instanceof RpcError;
+}

@@ -1,0 +1,56 @@
+import { act, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import Mining from "./Mining";
+import { renderScreen } from "../test/render";
+import { makeFake, mining } from "../test/fixtures";
+
+describe("Mining", () => {
+  it("stops and starts the miner with setmining", async () => {
+    const t = makeFake();
+    let state = { ...mining };
+    t.set("getmininginfo", () => state);
+    t.set("setmining", ([enabled, threads]) => {
+      state = { ...state, mining: enabled, threads: threads ?? state.threads };
+      return { mining: enabled, threads: state.threads, backend: "avx2" };
+    });
+    renderScreen(<Mining />, t);
+    expect(await screen.findByTestId("mining-state")).toHaveTextContent("Mining");
+
+    await userEvent.click(screen.getByRole("button", { name: "Stop mining" }));
+    expect(t.callsOf("setmining")).toEqual([[false]]);
+    await waitFor(() => expect(screen.getByTestId("mining-state")).toHaveTextContent("Stopped"));
+
+    const threads = screen.getByRole("spinbutton", { name: "Threads" });
+    await userEvent.clear(threads);
+    await userEvent.type(threads, "4");
+    await userEvent.click(screen.getByRole("button", { name: "Start mining" }));
+    expect(t.callsOf("setmining")[1]).toEqual([true, 4]);
+    await waitFor(() => expect(screen.getByTestId("mining-state")).toHaveTextContent("Mining"));
+  });
+
+  it("shows per-thread hashrates, counters and the last reject", async () => {
+    renderScreen(<Mining />, makeFake());
+    const rates = await screen.findAllByTestId("thread-rate");
+    expect(rates.map((r) => r.textContent)).toEqual(["33.3 MH/s", "33.3 MH/s"]);
+    expect(screen.getByTestId("hashrate")).toHaveTextContent("66.6 MH/s");
+    expect(screen.getByTestId("shares-found")).toHaveTextContent("25");
+    expect(screen.getByTestId("rejected")).toHaveTextContent("2");
+    expect(screen.getByText("last: time-too-new")).toBeInTheDocument();
+  });
+
+  it("follows hashrate events", async () => {
+    const t = makeFake();
+    renderScreen(<Mining />, t);
+    await screen.findByTestId("hashrate");
+    act(() => t.emit({ type: "hashrate", hashrate: 1.5e9, hashers: [{ name: "cpu", backend: "avx2", threads: 2, hashrate: 1.5e9 }] }));
+    expect(screen.getByTestId("hashrate")).toHaveTextContent("1.50 GH/s");
+  });
+
+  it("shows the node's refusal inline", async () => {
+    const t = makeFake().set("getmininginfo", { ...mining, mining: false }).fail("setmining", -1, "no mining address is configured");
+    renderScreen(<Mining />, t);
+    await userEvent.click(await screen.findByRole("button", { name: "Start mining" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("no mining address is configured");
+  });
+});
