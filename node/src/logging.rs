@@ -38,6 +38,9 @@ pub fn init_logging(
         .with_filter(filter(&config.level)?);
     let (file_layer, guard) = if config.file {
         let dir = datadir.join("logs");
+        // The appender prunes old files at start and complains about a missing directory.
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("log directory {}: {e}", dir.display()))?;
         let appender = tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix("p2share-node")

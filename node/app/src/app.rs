@@ -236,6 +236,10 @@ impl App {
             api_bind: api_addr.map(|a| a.to_string()),
             bitcoin: bitcoin_info,
             default_ports: crate::config::default_ports_of(&n.params),
+            bitcoin_policy_target: match &config.bitcoin {
+                BitcoinConfig::Embedded(c) => c.policy.block_target,
+                _ => None,
+            },
             started_at: p2share_service::unix_now(),
         };
         let logs = config.logs.clone();

@@ -232,7 +232,7 @@ async fn mining_starts_rethreads_and_stops_at_run_time() {
         rpc_bind: any,
         esplora_bind: any,
         policy: Policy {
-            block_target: block_target(&params, 1_000_000),
+            block_target: block_target(&params, 3),
         },
     });
     let script = TestKey::from_seed(3).script(Kind::P2wpkh);
@@ -273,6 +273,25 @@ async fn mining_starts_rethreads_and_stops_at_run_time() {
     assert!(!state.mining);
     let info = app.api.mining_info().await.unwrap();
     assert!(!info.mining && info.hashrate == 0.0);
+    // The Bitcoin blocks listed are exactly those the embedded chain accepted: shares that meet
+    // its devnet policy target, not every share meeting regtest's header bits.
+    let listed: std::collections::HashSet<String> = app
+        .api
+        .bitcoin_blocks(1_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.bitcoin_hash.clone())
+        .collect();
+    let accepted: std::collections::HashSet<String> = info
+        .blocks
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| b.outcome == "accepted")
+        .map(|b| b.block_hash.clone())
+        .collect();
+    assert_eq!(listed, accepted);
+    assert!(listed.len() < info.height as usize, "not every share is a block");
     // Bad thread counts are refused with the limit named.
     let e = app.api.set_mining(true, Some(0)).await.unwrap_err();
     assert!(e.to_string().contains("threads must be between 1"), "{e}");

@@ -64,6 +64,24 @@ describe("Dashboard", () => {
     expect(t.callsOf("getnetworkinfo").length).toBe(calls);
   });
 
+  it("follows the tip in the sync card while synced, between sync events", async () => {
+    const t = makeFake();
+    renderScreen(<Dashboard />, t);
+    await screen.findByTestId("sync");
+    act(() =>
+      t.emit({ type: "sync", state: "synced", height: 42, target_height: 42, headers: 0, rate: 0, eta_seconds: null, progress: 1, peer: null }),
+    );
+    expect(screen.getByTestId("sync")).toHaveTextContent("share 42 of 42");
+    act(() => t.emit({ type: "tip", hash: "z", height: 46, reorg_depth: 0 }));
+    expect(screen.getByTestId("sync")).toHaveTextContent("share 46 of 46");
+    // While syncing, the sync events' own figures stand.
+    act(() =>
+      t.emit({ type: "sync", state: "bodies", height: 50, target_height: 900, headers: 900, rate: 100, eta_seconds: 9, progress: 0.05, peer: null }),
+    );
+    act(() => t.emit({ type: "tip", hash: "w", height: 60, reorg_depth: 0 }));
+    expect(screen.getByTestId("sync")).toHaveTextContent("share 50 of 900");
+  });
+
   it("explains a method the node lacks instead of going blank", async () => {
     const t = makeFake().fail("getodds", -32601, "method not found: getodds");
     renderScreen(<Dashboard />, t);

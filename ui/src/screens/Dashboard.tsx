@@ -258,6 +258,15 @@ function SyncCard() {
     const { type: _type, ...status } = e;
     sync.setData(status);
   });
+  // The node sends `sync` at most every 2 s; while synced (or alone) follow the tip between them,
+  // so that "share X of Y" agrees with the Selected card's tip.
+  useNodeEvent(["tip"], (e) =>
+    sync.setData((s) =>
+      s && (s.state === "synced" || s.state === "idle")
+        ? { ...s, height: e.height, target_height: Math.max(s.target_height, e.height) }
+        : s,
+    ),
+  );
   return (
     <Card title="Sync">
       <Rpc state={sync} what="Sync status">

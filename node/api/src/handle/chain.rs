@@ -318,7 +318,8 @@ impl Api {
     }
 
     /// `listbitcoinblocks`: the Bitcoin blocks the network found among the active shares of the
-    /// reorg window (shares whose Bitcoin header meets its own target), newest first.
+    /// reorg window (shares whose Bitcoin header meets its own target, and on a devnet the
+    /// embedded chain's policy target), newest first.
     pub async fn bitcoin_blocks(&self, count: u32) -> Result<Vec<BitcoinBlock>, ApiError> {
         let count = count.min(MAX_BITCOIN_BLOCKS) as usize;
         let mine = self.mining.script().await;
@@ -338,7 +339,12 @@ impl Api {
                     };
                     let header = &head.work.header;
                     let block_hash = header.block_hash();
-                    if header.target().is_met_by(block_hash) {
+                    // A Bitcoin block meets its header's target and, on a devnet, the embedded
+                    // chain's stricter policy target (every devnet share meets regtest's bits).
+                    let policy = self.facts.bitcoin_policy_target;
+                    if header.target().is_met_by(block_hash)
+                        && policy.is_none_or(|t| t.is_met_by(block_hash))
+                    {
                         let hash = head.hash();
                         let payee = coinbase_payee(head);
                         let paid_script = payee

@@ -91,6 +91,9 @@ pub struct NodeFacts {
     pub bitcoin: BitcoinSourceInfo,
     /// Default ports of the network: (p2p, api).
     pub default_ports: (u16, u16),
+    /// A Bitcoin target stricter than the headers' own that blocks must meet: the embedded
+    /// regtest chain's devnet policy (`None` on real Bitcoin networks).
+    pub bitcoin_policy_target: Option<bitcoin::Target>,
     /// Unix time of the start.
     pub started_at: u64,
 }
