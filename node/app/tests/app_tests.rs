@@ -291,7 +291,10 @@ async fn mining_starts_rethreads_and_stops_at_run_time() {
         .map(|b| b.block_hash.clone())
         .collect();
     assert_eq!(listed, accepted);
-    assert!(listed.len() < info.height as usize, "not every share is a block");
+    assert!(
+        listed.len() < info.height as usize,
+        "not every share is a block"
+    );
     // Bad thread counts are refused with the limit named.
     let e = app.api.set_mining(true, Some(0)).await.unwrap_err();
     assert!(e.to_string().contains("threads must be between 1"), "{e}");
