@@ -40,15 +40,18 @@ pub async fn supervise(
     launcher: Arc<Launcher>,
     announce: impl Fn(&App, &AppConfig),
 ) -> Result<(), String> {
+    // One set of browser sessions for every run: a dashboard stays logged in across restarts.
+    let sessions = first.sessions.clone().unwrap_or_default();
     let mut next = Some(first.clone());
     loop {
-        let config = match next.take() {
+        let mut config = match next.take() {
             Some(c) => c,
             None => launcher
                 .config(first.logs.clone())
                 .map_err(|e| e.to_string())?
                 .unwrap_or_else(|| first.clone()),
         };
+        config.sessions = Some(sessions.clone());
         launcher.set_current(&config);
         let app = App::start_supervised(config.clone(), Some(launcher.clone()))
             .await

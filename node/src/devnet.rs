@@ -120,6 +120,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             datadir.parent().unwrap_or(&datadir),
             &config,
         ));
+        let mut config = config;
+        config.sessions = Some(p2share_api::http::Sessions::default());
         launcher.set_current(&config);
         let app = App::start_supervised(config.clone(), Some(launcher.clone()))
             .await
@@ -207,10 +209,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         app.shutdown().await;
         if why == Stopped::Restart {
             // A new setup from the dashboard: run on it from now on.
-            let next = launcher
+            let sessions = config.sessions.clone();
+            let mut next = launcher
                 .config(config.logs.clone())
                 .map_err(|e| e.to_string())?
                 .unwrap_or(config);
+            next.sessions = sessions;
             return crate::daemon::supervise(next, launcher, |app, c| {
                 if let Some(addr) = app.api_addr {
                     println!(

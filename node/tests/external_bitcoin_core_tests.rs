@@ -276,6 +276,28 @@ async fn a_first_run_setup_over_the_api_restarts_the_daemon_mining_on_the_chosen
         .as_secs() as u32;
     let mut params = ChainParams::devnet(now, fitted_bits(measure_hashrate(1, 100) / 5.0, 1));
     params.name = "firstrun".into();
+    // A browser logged in before the setup stays logged in after the restart.
+    let password = cookie()
+        .unwrap()
+        .trim()
+        .split_once(':')
+        .unwrap()
+        .1
+        .to_string();
+    let login = reqwest::Client::new()
+        .post(format!("{url}login"))
+        .json(&json!({"user": "__cookie__", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 204);
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let reply = call(
         &url,
         &cookie().unwrap(),
@@ -290,6 +312,17 @@ async fn a_first_run_setup_over_the_api_restarts_the_daemon_mining_on_the_chosen
     let url = format!("http://{api}/");
     let node_dir = PathBuf::from(path("root")).join("firstrun");
     let node_cookie = std::fs::read_to_string(node_dir.join(".cookie")).unwrap();
+    let by_session: Value = reqwest::Client::new()
+        .post(&url)
+        .header("cookie", &session)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "getsetup"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_session["result"]["network"], "firstrun", "{by_session}");
     let setup = call(&url, &node_cookie, "getsetup", json!([])).await;
     assert_eq!(
         (

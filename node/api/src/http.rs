@@ -34,10 +34,16 @@ pub fn ui_assets() -> &'static [(&'static str, &'static str, &'static [u8])] {
     assets::ASSETS
 }
 
-/// Browser sessions: random tokens handed out at login.
+/// Browser sessions: random tokens handed out at login; cheap to clone (shared).
 #[derive(Clone, Default)]
 pub struct Sessions {
     tokens: Arc<Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").finish_non_exhaustive()
+    }
 }
 
 impl Sessions {
@@ -104,7 +110,12 @@ impl Web {
 
 /// The node's whole HTTP router: JSON-RPC, WebSocket, dashboard, metrics and login.
 pub fn router(api: Api, credentials: Credentials) -> Router {
-    let sessions = Sessions::default();
+    router_with_sessions(api, credentials, Sessions::default())
+}
+
+/// [`router`] with browser sessions that outlive it: a node restarted on a new setup keeps
+/// its dashboards logged in.
+pub fn router_with_sessions(api: Api, credentials: Credentials, sessions: Sessions) -> Router {
     let web = Web {
         api: api.clone(),
         credentials: credentials.clone(),

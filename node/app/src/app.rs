@@ -256,7 +256,11 @@ impl App {
         logs.attach(node.clone());
         let (api_stop, stopped) = watch::channel(false);
         let api_task = listener.map(|listener| {
-            let router = p2share_api::http::router(api.clone(), credentials.clone());
+            let router = p2share_api::http::router_with_sessions(
+                api.clone(),
+                credentials.clone(),
+                config.sessions.clone().unwrap_or_default(),
+            );
             let mut stopped = stopped.clone();
             tokio::spawn(async move {
                 let shutdown = async move {

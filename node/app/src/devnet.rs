@@ -127,6 +127,7 @@ pub fn devnet_config(
         devnet_id: Some(devnet_id(&params)),
         logs,
         log: opts.log.clone(),
+        sessions: None,
     };
     Ok((config, address))
 }

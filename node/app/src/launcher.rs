@@ -253,6 +253,7 @@ impl Launcher {
             devnet_id: None,
             logs,
             log: defaults.log.clone(),
+            sessions: None,
         })
     }
 }

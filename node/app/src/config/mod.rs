@@ -108,6 +108,9 @@ pub struct AppConfig {
     pub logs: LogBuffer,
     /// Logging settings for the binary.
     pub log: LogConfig,
+    /// Browser sessions shared with earlier runs of the node in this process (a restart on a
+    /// new setup keeps the dashboard logged in); `None`: new ones.
+    pub sessions: Option<p2share_api::http::Sessions>,
 }
 
 /// Hasher threads by default: one per core.
@@ -155,6 +158,7 @@ impl AppConfig {
                 file: false,
                 keep: 1,
             },
+            sessions: None,
         }
     }
 }
@@ -388,6 +392,7 @@ pub fn resolve(flags: &Flags) -> Result<AppConfig, AppError> {
             file: !flags.no_log_file && file.log.file.unwrap_or(true),
             keep: file.log.keep_files.unwrap_or(7),
         },
+        sessions: None,
     })
 }
 
