@@ -14,13 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.mjs";
 
 const BASE = (process.env.P2SHARE_URL ?? "").replace(/\/$/, "");
 const TOKEN = process.env.P2SHARE_TOKEN ?? "";
 const ARTIFACTS = process.env.ARTIFACTS ?? fileURLToPath(new URL("./artifacts", import.meta.url));
 const ONLY_DASHBOARD = process.env.E2E_SCREENS === "dashboard";
 const FULL_PAGE = process.env.E2E_FULLPAGE === "1";
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 if (!BASE || !TOKEN) {
   console.error("set P2SHARE_URL (e.g. http://127.0.0.1:29332) and P2SHARE_TOKEN (the API password, e.g. the cookie's)");
@@ -51,16 +51,7 @@ const problems = [];
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: CHROMIUM,
   headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
+  args: CHROMIUM_ARGS,
   viewport: SIZES[0],
 });
 

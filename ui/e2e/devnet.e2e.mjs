@@ -36,10 +36,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.mjs";
 
 const BIN = process.env.P2SHARE_NODE_BIN ?? "";
 const ARTIFACTS = process.env.ARTIFACTS ?? fileURLToPath(new URL("./artifacts/devnet", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const DIST = fileURLToPath(new URL("../dist", import.meta.url));
 const SHARE_SAMPLES = Number(process.env.E2E_SHARE_SAMPLES ?? 6);
 const KEEP = process.env.E2E_KEEP === "1";
@@ -378,16 +378,7 @@ try {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 800 },
       colorScheme: "light",
     });

@@ -3,7 +3,6 @@
 //! a browser in. Everything but the login page needs the API credentials (HTTP Basic, as
 //! Bitcoin Core's cookie) or a session cookie the login hands out.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
@@ -423,11 +422,6 @@ async fn ui(State(web): State<Web>, method: Method, uri: Uri, headers: HeaderMap
         Some(f) => file_response(f, false),
         None => fallback_page(),
     }
-}
-
-/// Paths of the embedded dashboard, for tests.
-pub fn ui_paths() -> HashSet<&'static str> {
-    ui_assets().iter().map(|(p, _, _)| *p).collect()
 }
 
 #[cfg(test)]

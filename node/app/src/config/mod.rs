@@ -409,8 +409,14 @@ fn resolve_bitcoin(
     let user = flags.bitcoin_rpc_user.clone().or(s.user.clone());
     let url = flags.bitcoin_rpc_url.clone().or(s.rpc_url.clone());
     let cookie = flags.bitcoin_rpc_cookie.clone().or(s.cookie_file.clone());
-    let wanted = url.is_some() || cookie.is_some() || user.is_some() || flags.mine_to.is_some();
-    if !wanted && s.password.is_none() {
+    // Any Bitcoin setting of the flags or the file (or an address to mine to) asks for a
+    // Bitcoin node; the password's environment variable alone does not.
+    let wanted = url.is_some()
+        || cookie.is_some()
+        || user.is_some()
+        || s.password.is_some()
+        || flags.mine_to.is_some();
+    if !wanted {
         return Ok(BitcoinConfig::None);
     }
     let (port, subdir) = bitcoin_core_defaults(params);
