@@ -13,8 +13,8 @@ use p2share_app::{App, LogBuffer};
 use p2share_consensus::ShareAmount;
 use p2share_p2p::Multiaddr;
 
-use crate::logging::init_logging;
 use crate::signals::{until_stopped, Stopped};
+use p2share_app::logging::init_logging;
 
 /// Flags of `run`.
 #[derive(Clone, Debug, clap::Args)]
@@ -109,14 +109,14 @@ pub fn run(args: &Args) -> Result<(), String> {
     let opts = options(args, datadir.clone())?;
     let logs = LogBuffer::new();
     let (config, address) = devnet_config(&opts, logs.clone()).map_err(|e| e.to_string())?;
-    let _guard = init_logging(&config.log, &config.node.datadir, &logs)?;
+    let _guard = init_logging(&config.log, &config.node.datadir, &logs, "p2share-node")?;
     let params = config.node.params.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let result = runtime.block_on(async {
-        let launcher = Arc::new(crate::daemon::launcher_for(
+        let launcher = Arc::new(p2share_app::supervise::launcher_for(
             datadir.parent().unwrap_or(&datadir),
             &config,
         ));
@@ -215,7 +215,7 @@ pub fn run(args: &Args) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .unwrap_or(config);
             next.sessions = sessions;
-            return crate::daemon::supervise(next, launcher, |app, c| {
+            let announce = |app: &App, c: &p2share_app::AppConfig| {
                 if let Some(addr) = app.api_addr {
                     println!(
                         "p2share node on {} — dashboard http://{addr}/login?token={}",
@@ -223,8 +223,10 @@ pub fn run(args: &Args) -> Result<(), String> {
                         app.credentials.password()
                     );
                 }
-            })
-            .await;
+            };
+            return p2share_app::supervise::supervise(next, launcher, announce, until_stopped)
+                .await
+                .map_err(|e| e.to_string());
         }
         Ok::<(), String>(())
     });

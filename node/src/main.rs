@@ -4,7 +4,6 @@
 
 mod daemon;
 mod devnet;
-mod logging;
 mod signals;
 mod standalone;
 

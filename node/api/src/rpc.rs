@@ -80,6 +80,13 @@ pub const METHODS: &[&str] = &[
     "stop",
 ];
 
+/// `listbitcoinblocks` without a count lists this many.
+pub const DEFAULT_BITCOIN_BLOCKS: u32 = 50;
+/// `gethashratehistory` without a range covers this many seconds.
+pub const DEFAULT_HASHRATE_RANGE_SECS: u32 = 3600;
+/// `getlogs` without a count returns this many lines.
+pub const DEFAULT_LOG_LINES: u32 = 500;
+
 /// Builds the JSON-RPC method table over `api`.
 pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
     let mut server = RpcServer::new(credentials).max_body(MAX_BODY);
@@ -120,7 +127,10 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
     });
     method!("listbitcoinblocks", |a, p| {
         let count: Option<u32> = RpcError::param(&p, 0, "count")?;
-        to_json(a.bitcoin_blocks(count.unwrap_or(50)).await?)
+        to_json(
+            a.bitcoin_blocks(count.unwrap_or(DEFAULT_BITCOIN_BLOCKS))
+                .await?,
+        )
     });
     method!("sendrawtransaction", |a, p| {
         let hex: String = required(&p, 0, "hexstring")?;
@@ -149,7 +159,10 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
     });
     method!("gethashratehistory", |a, p| {
         let range: Option<u32> = RpcError::param(&p, 0, "range_secs")?;
-        to_json(a.hashrate_history(range.unwrap_or(3600)).await?)
+        to_json(
+            a.hashrate_history(range.unwrap_or(DEFAULT_HASHRATE_RANGE_SECS))
+                .await?,
+        )
     });
     method!("getodds", |a, p| {
         let s: String = required(&p, 0, "script_or_address")?;
@@ -175,7 +188,7 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
     });
     method!("getlogs", |a, p| {
         let count: Option<u32> = RpcError::param(&p, 0, "count")?;
-        to_json(a.logs(count.unwrap_or(500) as usize))
+        to_json(a.logs(count.unwrap_or(DEFAULT_LOG_LINES) as usize))
     });
     method!("stop", |a, _p| to_json(a.stop()));
     server

@@ -31,8 +31,9 @@ use crate::error::AppError;
 #[derive(Clone, Debug)]
 pub struct LaunchDefaults {
     /// API and dashboard address (one address whatever the network, so the dashboard's URL
-    /// stays the same).
-    pub api_bind: SocketAddr,
+    /// stays the same); `None`: no API server unless the setup names an address (the desktop
+    /// app, whose dashboard talks over IPC).
+    pub api_bind: Option<SocketAddr>,
     /// Sharechain listen address.
     pub listen: Multiaddr,
     /// Hasher threads.
@@ -150,9 +151,10 @@ impl Launcher {
         };
         let mut defaults = self.defaults.clone();
         if let Some(b) = &file.api_bind {
-            defaults.api_bind = b
-                .parse()
-                .map_err(|e| AppError::config("setup api_bind", format!("{b:?}: {e}")))?;
+            defaults.api_bind = Some(
+                b.parse()
+                    .map_err(|e| AppError::config("setup api_bind", format!("{b:?}: {e}")))?,
+            );
         }
         if let Some(t) = file.threads {
             defaults.threads = t.max(1) as usize;
@@ -173,7 +175,7 @@ impl Launcher {
                     peers,
                     join: file.devnet_id.clone(),
                     listen: defaults.listen.clone(),
-                    api_bind: Some(defaults.api_bind),
+                    api_bind: defaults.api_bind,
                     bitcoin_rpc_bind: defaults.bitcoin_rpc_bind,
                     esplora_bind: defaults.esplora_bind,
                     block_target_ratio: defaults.block_target_ratio,
@@ -237,8 +239,8 @@ impl Launcher {
                 mempool: p2share_mempool::MempoolConfig::default(),
                 p2p: P2pSection::default(),
             },
-            api: Some(ApiConfig {
-                bind: defaults.api_bind,
+            api: defaults.api_bind.map(|bind| ApiConfig {
+                bind,
                 credentials: None,
             }),
             bitcoin: BitcoinConfig::Core {
@@ -385,7 +387,8 @@ impl Supervisor for Launcher {
                         .and_then(|c| c.api.as_ref())
                         .map(|a| a.bind.to_string())
                 })
-                .unwrap_or_else(|| self.defaults.api_bind.to_string()),
+                .or_else(|| self.defaults.api_bind.map(|a| a.to_string()))
+                .unwrap_or_default(),
             bitcoin,
             threads: current
                 .as_ref()
@@ -403,10 +406,16 @@ impl Supervisor for Launcher {
         };
         let mut restart = false;
         if let Some(bind) = &update.api_bind {
-            bind.parse::<SocketAddr>()
-                .map_err(|e| bad(format!("api_bind {bind:?}: {e}")))?;
-            restart |= file.api_bind.as_deref() != Some(bind.as_str());
-            file.api_bind = Some(bind.clone());
+            // Empty: back to the front end's default (none in the desktop app).
+            let next = if bind.trim().is_empty() {
+                None
+            } else {
+                bind.parse::<SocketAddr>()
+                    .map_err(|e| bad(format!("api_bind {bind:?}: {e}")))?;
+                Some(bind.clone())
+            };
+            restart |= file.api_bind != next;
+            file.api_bind = next;
         }
         if let Some(t) = update.threads {
             if t == 0 {

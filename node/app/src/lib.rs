@@ -6,7 +6,8 @@
 //! optional API server and the optional embedded Bitcoin regtest chain ([`embedded`]) — with
 //! the typed request layer ([`p2share_api::Api`]), one typed event stream, and a shutdown that
 //! returns when everything is closed. Errors are typed ([`AppError`]). The library installs no
-//! logger, builds no runtime, catches no signal and prints nothing.
+//! logger, builds no runtime, catches no signal and prints nothing; front ends share the run
+//! loop across restarts ([`supervise`]) and the logger they install ([`logging`]).
 
 pub mod app;
 pub mod config;
@@ -14,6 +15,8 @@ pub mod devnet;
 pub mod embedded;
 pub mod error;
 pub mod launcher;
+pub mod logging;
+pub mod supervise;
 
 pub use app::App;
 pub use config::{ApiConfig, AppConfig, BitcoinConfig, LogConfig, MiningConfig, NodeConfig};

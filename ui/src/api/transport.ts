@@ -1,5 +1,6 @@
-// The one interface the whole UI talks to the node through. HttpTransport (browser), FakeTransport
-// (tests) and, later, a TauriTransport implement it; nothing else in the UI knows how calls travel.
+// The one interface the whole UI talks to the node through. HttpTransport (browser), TauriTransport
+// (the desktop app) and FakeTransport (tests) implement it; nothing else in the UI knows how calls
+// travel.
 import type {
   BitcoinBlock,
   BitcoinCoreConnection,
@@ -48,8 +49,8 @@ export interface Methods {
   testbitcoincore: { params: [connection: BitcoinCoreConnection]; result: BitcoinCoreTest };
   getlogs: { params: [count?: number]; result: LogLine[] };
   getsetup: { params: []; result: Setup };
-  /** Result per the contract (no generated type yet): the node restarts on the new setting. */
-  setup: { params: [request: SetupRequest]; result: { restarting: boolean } };
+  /** The node restarts on the new setup: `{ restart_required: true }` (docs/api.md). */
+  setup: { params: [request: SetupRequest]; result: SettingsResult };
   getsettings: { params: []; result: Settings };
   setsettings: { params: [update: SettingsUpdate]; result: SettingsResult };
 }
@@ -78,7 +79,8 @@ export interface Transport {
   call<M extends MethodName>(method: M, params?: Params<M>): Promise<Result<M>>;
   /**
    * Receive events until the returned function is called. `onState` follows the event
-   * connection (the HTTP transport's WebSocket; it reconnects by itself).
+   * connection (the HTTP transport's WebSocket, which reconnects by itself; in the desktop app,
+   * whether the in-process node runs).
    */
   subscribe(
     onEvent: (e: TransportEvent) => void,
@@ -95,7 +97,10 @@ export const ErrorCode = {
   TYPE_ERROR: -3,
   INVALID_ADDRESS_OR_KEY: -5,
   INVALID_PARAMETER: -8,
-  /** Not JSON-RPC: the transport could not reach the node (network error, HTTP error). */
+  /**
+   * Not JSON-RPC: the transport could not reach the node (network error, HTTP error; in the
+   * desktop app, a node that is not running).
+   */
   TRANSPORT: -100,
   /** Not JSON-RPC: HTTP 401, the session is gone. */
   UNAUTHORIZED: -401,

@@ -1,7 +1,9 @@
 // The odds: what share of the draw this node holds, who is selected now, what to expect.
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { HashrateHistory, Odds } from "../bindings";
 import { useNode } from "../api/node";
+import { useDesktop } from "../api/context";
+import type { Desktop } from "../api/tauri";
 import { useNodeEvent, useRpc, type RpcState } from "../api/hooks";
 import { computeLuck, isSelected, sameScript } from "../api/derived";
 import { Card, ScreenHeader, Stat } from "../components/Card";
@@ -34,6 +36,7 @@ export default function Dashboard() {
 function DashboardBody({ address, script }: { address: string | null; script: string | null }) {
   // One `getodds` for the whole screen: `share` events (and the `tip` after them) refetch it once.
   const odds = useRpc("getodds", address ? [address] : null, { refreshOn: ["share", "tip"] });
+  useFirstPaint(useDesktop(), address === null || odds.data !== undefined);
   return (
     <div className="screen" data-testid="dashboard">
       <ScreenHeader title="Your odds" />
@@ -55,6 +58,25 @@ function DashboardBody({ address, script }: { address: string | null; script: st
       </div>
     </div>
   );
+}
+
+let painted = false;
+
+/**
+ * In the desktop app, tells it once per page load when the dashboard has painted with node data
+ * (the frame after the render that showed it): the cold-start figure.
+ */
+function useFirstPaint(desktop: Desktop | null, ready: boolean) {
+  useEffect(() => {
+    if (!desktop || !ready || painted) return;
+    painted = true;
+    requestAnimationFrame(() => void desktop.uiReady());
+  }, [desktop, ready]);
+}
+
+/** For tests: forget that the dashboard has painted. */
+export function resetFirstPaint() {
+  painted = false;
 }
 
 function OddsCard({ address, odds }: { address: string | null; odds: RpcState<Odds> }) {

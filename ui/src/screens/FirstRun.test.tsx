@@ -10,7 +10,7 @@ describe("FirstRun", () => {
     const error = 'this Bitcoin Core is on "test", but network main mines on "main"';
     const t = makeFake()
       .set("testbitcoincore", { ok: false, chain: "test", blocks: 10, error })
-      .set("setup", { restarting: true });
+      .set("setup", { restart_required: true });
     renderScreen(<FirstRun />, t);
     await userEvent.click(screen.getByRole("radio", { name: /Choose a network/ }));
     await userEvent.click(screen.getByRole("button", { name: "Test connection" }));
@@ -25,14 +25,14 @@ describe("FirstRun", () => {
   });
 
   it("starts a devnet in one click", async () => {
-    const t = makeFake().set("setup", { restarting: true });
+    const t = makeFake().set("setup", { restart_required: true });
     renderScreen(<FirstRun />, t);
     await userEvent.click(screen.getByTestId("setup-submit"));
     expect(t.callsOf("setup")[0]).toEqual([{ kind: "devnet" }]);
   });
 
   it("joins a devnet with its id and a peer", async () => {
-    const t = makeFake().set("setup", { restarting: true });
+    const t = makeFake().set("setup", { restart_required: true });
     renderScreen(<FirstRun />, t);
     await userEvent.click(screen.getByRole("radio", { name: /Join a devnet/ }));
     expect(screen.getByTestId("setup-submit")).toBeDisabled();

@@ -6,6 +6,7 @@ import { useNodeEvent, useTransport } from "../api/hooks";
 import { navigate } from "../router";
 import { Card, ScreenHeader } from "../components/Card";
 import { ErrorNote, Note } from "../components/Status";
+import { DesktopOptions } from "../components/DesktopOptions";
 import { BitcoinConnectionForm, draftComplete, emptyDraft, toConnection, type ConnectionDraft } from "../components/BitcoinConnectionForm";
 
 type Choice = "devnet" | "join" | "network";
@@ -150,6 +151,12 @@ export default function FirstRun({ onDone = () => navigate("/") }: { onDone?: ()
         </div>
         {error && <ErrorNote error={error} what="Setup" />}
       </Card>
+      <DesktopOptions
+        title="On this computer (optional)"
+        className=""
+        options={["start_with_system", "start_minimized", "close_to_tray"]}
+        intro={<p className="muted small">Change these any time in Settings.</p>}
+      />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import type { MiningInfo } from "../bindings";
 import { useNodeEvent, useRpc, useTransport } from "../api/hooks";
 import { Card, ScreenHeader, Stat } from "../components/Card";
 import { ErrorNote, Rpc } from "../components/Status";
+import { DesktopOptions } from "../components/DesktopOptions";
 import { formatCount, formatHashrate, formatIn, formatMs, formatNumber, formatSats, formatTime, shortHash } from "../format";
 
 export default function Mining() {
@@ -145,6 +146,11 @@ function MiningView({ m, onChanged }: { m: MiningInfo; onChanged: () => void }) 
           <dd>{formatIn(m.expected_seconds_to_bitcoin_block ?? Infinity)}</dd>
         </dl>
       </Card>
+      <DesktopOptions
+        title="Mine unattended"
+        className="span-12"
+        options={["start_with_system", "start_minimized"]}
+      />
       <Card title={`Bitcoin blocks this node found (${formatCount(blocks.length)})`} className="span-12">
         {blocks.length === 0 ? (
           <p className="muted">None yet.</p>

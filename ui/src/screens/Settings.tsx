@@ -6,6 +6,8 @@ import { isLoopbackBind } from "../api/derived";
 import { Card, ScreenHeader } from "../components/Card";
 import { ErrorNote, Note, Rpc } from "../components/Status";
 import { CopyButton } from "../components/CopyButton";
+import { DesktopOptions } from "../components/DesktopOptions";
+import { useDesktop } from "../api/context";
 import { BitcoinConnectionForm, draftComplete, emptyDraft, toConnection } from "../components/BitcoinConnectionForm";
 
 export default function Settings() {
@@ -22,6 +24,7 @@ export default function Settings() {
 
 function SettingsForm({ s, onSaved }: { s: SettingsT; onSaved: () => void }) {
   const transport = useTransport();
+  const desktop = useDesktop();
   const [apiBind, setApiBind] = useState(s.api_bind);
   const [threadsText, setThreadsText] = useState(String(s.threads));
   const parsedThreads = Number(threadsText);
@@ -40,7 +43,7 @@ function SettingsForm({ s, onSaved }: { s: SettingsT; onSaved: () => void }) {
   if (threads !== null && threads !== s.threads) update.threads = threads;
   if (editBitcoin && draftComplete(conn)) update.bitcoin = toConnection(conn);
   const dirty = Object.keys(update).length > 0;
-  const exposed = !isLoopbackBind(apiBind.trim());
+  const exposed = apiBind.trim() !== "" && !isLoopbackBind(apiBind.trim());
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -86,7 +89,9 @@ function SettingsForm({ s, onSaved }: { s: SettingsT; onSaved: () => void }) {
           <input className="mono" value={apiBind} onChange={(e) => setApiBind(e.target.value)} aria-describedby="bind-help" />
         </label>
         <p id="bind-help" className="muted small">
-          The address this dashboard and the JSON-RPC API listen on. Default: loopback only.
+          {desktop
+            ? "The desktop app needs no server: set an address to also open this dashboard and the JSON-RPC API in a browser (empty: off)."
+            : "The address this dashboard and the JSON-RPC API listen on. Default: loopback only."}
         </p>
         {exposed && (
           <Note tone="warn">
@@ -96,6 +101,7 @@ function SettingsForm({ s, onSaved }: { s: SettingsT; onSaved: () => void }) {
           </Note>
         )}
       </Card>
+      <DesktopOptions options={["start_with_system", "start_minimized", "close_to_tray", "notifications"]} className="span-12" />
       <Card title="Bitcoin" className="span-12">
         <p>
           {s.bitcoin.kind === "embedded"

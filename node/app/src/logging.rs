@@ -1,8 +1,10 @@
-//! Logging for the binary: console, daily-rotated files, and the API's log buffer.
+//! Logging for front ends (the daemon, the desktop app): console, daily-rotated files, and the
+//! API's log buffer. The library never installs a logger itself; a front end calls
+//! [`init_logging`] once.
 
 use std::path::Path;
 
-use p2share_app::{LogBuffer, LogConfig};
+use crate::{LogBuffer, LogConfig};
 
 /// The log filter for `level`: as given, plus quieting Kademlia's warning about an empty routing
 /// table (a node without peers yet, every few minutes) unless the filter names `libp2p_kad`.
@@ -23,6 +25,7 @@ pub fn init_logging(
     config: &LogConfig,
     datadir: &Path,
     logs: &LogBuffer,
+    file_prefix: &str,
 ) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, String> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -43,7 +46,7 @@ pub fn init_logging(
             .map_err(|e| format!("log directory {}: {e}", dir.display()))?;
         let appender = tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix("p2share-node")
+            .filename_prefix(file_prefix)
             .filename_suffix("log")
             .max_log_files(config.keep.max(1))
             .build(&dir)
