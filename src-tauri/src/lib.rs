@@ -22,3 +22,51 @@ include!("command_names.rs");
 
 pub use host::{Host, IpcError, NodeRunState, RunState};
 pub use start::{run, Args};
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeSet;
+
+    fn json(file: &str) -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_capability_grants_exactly_the_commands_and_event_listening() {
+        let cap = json("capabilities/main.json");
+        assert_eq!(cap["windows"], serde_json::json!(["main"]));
+        assert_eq!(cap["local"], serde_json::json!(true));
+        assert!(cap.get("remote").is_none(), "no remote content may call in");
+        let granted: BTreeSet<String> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        let mut want: BTreeSet<String> = super::COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        want.insert("core:event:allow-listen".into());
+        want.insert("core:event:allow-unlisten".into());
+        assert_eq!(granted, want);
+    }
+
+    #[test]
+    fn the_csp_allows_no_inline_code_and_no_remote_origin() {
+        let conf = json("tauri.conf.json");
+        let csp = &conf["app"]["security"]["csp"];
+        for directive in ["default-src", "script-src", "style-src"] {
+            assert_eq!(csp[directive], serde_json::json!("'self'"), "{directive}");
+        }
+        assert_eq!(csp["connect-src"], serde_json::json!("ipc: http://ipc.localhost"));
+        assert_eq!(csp["object-src"], serde_json::json!("'none'"));
+        let text = csp.to_string();
+        assert!(!text.contains("unsafe") && !text.contains("https:"), "{text}");
+        assert_eq!(conf["app"]["withGlobalTauri"], serde_json::json!(false));
+        assert_eq!(conf["app"]["security"]["freezePrototype"], serde_json::json!(true));
+    }
+}

@@ -216,10 +216,18 @@ try {
 
   await step("4. Settings has the desktop options", async () => {
     await go("Settings", '[data-testid="desktop-settings"]');
-    const text = await textOf('[data-testid="desktop-settings"]');
-    for (const want of ["Start with the system", "Start minimized", "Close to tray"]) {
-      if (!text?.includes(want)) throw new Error(`the desktop card lacks "${want}": ${text}`);
-    }
+    const wants = ["Start with the system", "Start minimized", "Close to tray", "Desktop notifications"];
+    await waitFor(
+      `the desktop card to offer ${wants.join(", ")}`,
+      async () => {
+        const text = await textOf('[data-testid="desktop-settings"]');
+        return wants.every((w) => text?.includes(w));
+      },
+      15_000,
+    );
+    // Close to tray is on by default; the checkbox says so.
+    const checked = await script(`return document.querySelector('[data-testid="desktop-close_to_tray"]')?.checked ?? null`);
+    if (checked !== true) throw new Error(`"Close to tray" reads ${checked}, expected on (the default)`);
     await shot("05-settings-desktop");
   });
 } finally {
