@@ -62,11 +62,20 @@ mod tests {
         for directive in ["default-src", "script-src", "style-src"] {
             assert_eq!(csp[directive], serde_json::json!("'self'"), "{directive}");
         }
-        assert_eq!(csp["connect-src"], serde_json::json!("ipc: http://ipc.localhost"));
+        assert_eq!(
+            csp["connect-src"],
+            serde_json::json!("ipc: http://ipc.localhost")
+        );
         assert_eq!(csp["object-src"], serde_json::json!("'none'"));
         let text = csp.to_string();
-        assert!(!text.contains("unsafe") && !text.contains("https:"), "{text}");
+        assert!(
+            !text.contains("unsafe") && !text.contains("https:"),
+            "{text}"
+        );
         assert_eq!(conf["app"]["withGlobalTauri"], serde_json::json!(false));
-        assert_eq!(conf["app"]["security"]["freezePrototype"], serde_json::json!(true));
+        assert_eq!(
+            conf["app"]["security"]["freezePrototype"],
+            serde_json::json!(true)
+        );
     }
 }

@@ -9,6 +9,13 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let launched = std::time::Instant::now();
+    // A dashboard needs no GPU compositing: WebKitGTK's GL path (Mesa's software rasterizer where
+    // there is no GPU) costs its web process about 110 MB. The user's own setting wins. Set
+    // before any thread or the webview exists, so every WebKit process inherits it.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     let args = p2share_desktop::Args::parse();
     match p2share_desktop::run(args, launched) {
         Ok(()) => ExitCode::SUCCESS,
