@@ -153,6 +153,19 @@ impl Host {
         self.inner.state.send_replace(state);
     }
 
+    /// The node could not even be configured: `failed` with `error`, and nothing left to shut
+    /// down.
+    pub fn fail(&self, error: String) {
+        self.set(
+            None,
+            NodeRunState {
+                state: RunState::Failed,
+                error: Some(error),
+            },
+        );
+        self.inner.shut_down.store(true, Ordering::SeqCst);
+    }
+
     /// Asks the run loop to shut the node down for good (the app is quitting).
     pub fn request_quit(&self) {
         self.inner.quit.send_replace(true);
@@ -245,16 +258,12 @@ pub async fn run_node(
     };
     let result = supervise(first, launcher, on_start, until).await;
     match &result {
-        Ok(()) => host.set(None, NodeRunState::of(RunState::Stopped)),
-        Err(e) => host.set(
-            None,
-            NodeRunState {
-                state: RunState::Failed,
-                error: Some(e.to_string()),
-            },
-        ),
+        Ok(()) => {
+            host.set(None, NodeRunState::of(RunState::Stopped));
+            host.inner.shut_down.store(true, Ordering::SeqCst);
+        }
+        Err(e) => host.fail(e.to_string()),
     }
-    host.inner.shut_down.store(true, Ordering::SeqCst);
     result
 }
 
@@ -285,6 +294,21 @@ mod tests {
         );
         let e = host.api().err().unwrap();
         assert!(e.message.contains("is in use"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_node_that_cannot_be_configured_fails_and_lets_the_app_exit() {
+        let (host, _dir) = host();
+        assert!(!host.shut_down(), "a starting node holds the exit");
+        host.fail("--devnet \"x\": not a devnet id".into());
+        assert_eq!(host.state().state, RunState::Failed);
+        assert!(host.shut_down(), "nothing runs: quitting may exit at once");
+        assert!(host
+            .api()
+            .err()
+            .unwrap()
+            .message
+            .contains("not a devnet id"));
     }
 
     #[test]

@@ -126,7 +126,6 @@ pub fn run(args: Args, launched: Instant) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .log;
     let _guard = p2share_app::logging::init_logging(&log, &root, &logs, "p2share-desktop")?;
-    let (first, launcher) = first_config(&args, &root, &logs, false).map_err(|e| e.to_string())?;
     let start_hidden = args.minimized || settings.get().start_minimized;
     let host = Host::new(settings, launched);
 
@@ -169,7 +168,14 @@ pub fn run(args: Args, launched: Instant) -> Result<(), String> {
             };
             let shell: Arc<dyn Shell> = Arc::new(Desktop::new(handle.clone(), host.clone(), tray));
             tauri::async_runtime::spawn(bridge::forward_state(handle.clone(), host.clone(), shell.clone()));
-            tauri::async_runtime::spawn(node_loop(handle, host.clone(), shell, args.clone(), root.clone(), logs.clone(), first.clone(), launcher.clone()));
+            // The node's config is made here, after the single-instance check: a second launch
+            // leaves before it creates anything.
+            let start = Start {
+                args: args.clone(),
+                root: root.clone(),
+                logs: logs.clone(),
+            };
+            tauri::async_runtime::spawn(node_loop(handle, host.clone(), shell, start));
             tauri::async_runtime::spawn(quit_on_signal(host.clone()));
             Ok(())
         })
@@ -198,18 +204,31 @@ pub fn run(args: Args, launched: Instant) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs the node until Quit, then exits the app. A devnet whose usual ports are taken starts
-/// again on free ones; any other failure stays on screen (state `failed`) until Quit.
-#[allow(clippy::too_many_arguments)]
+/// What the node's config is made from.
+struct Start {
+    args: Args,
+    root: PathBuf,
+    logs: LogBuffer,
+}
+
+impl Start {
+    /// [`first_config`] off the async threads (a new devnet measures this machine's hashrate).
+    async fn config(&self, free_ports: bool) -> Result<(AppConfig, Arc<Launcher>), AppError> {
+        let (args, root, logs) = (self.args.clone(), self.root.clone(), self.logs.clone());
+        tauri::async_runtime::spawn_blocking(move || first_config(&args, &root, &logs, free_ports))
+            .await
+            .map_err(|e| AppError::config("startup", e))?
+    }
+}
+
+/// Makes the config and runs the node until Quit, then exits the app. A devnet whose usual
+/// ports are taken starts again on free ones; any failure stays on screen (state `failed`)
+/// until Quit.
 async fn node_loop<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     host: Host,
     shell: Arc<dyn Shell>,
-    args: Args,
-    root: PathBuf,
-    logs: LogBuffer,
-    first: AppConfig,
-    launcher: Arc<Launcher>,
+    start: Start,
 ) {
     let forward = |app: &tauri::AppHandle<R>, host: &Host, shell: &Arc<dyn Shell>| {
         let (app, host, shell) = (app.clone(), host.clone(), shell.clone());
@@ -224,26 +243,36 @@ async fn node_loop<R: tauri::Runtime>(
             ));
         }
     };
-    let mut result = run_node(
-        host.clone(),
-        first.clone(),
-        launcher,
-        forward(&app, &host, &shell),
-    )
-    .await;
-    if let Err(AppError::PortInUse { what, addr }) = &result {
-        if !host.quitting() && matches!(first.bitcoin, p2share_app::BitcoinConfig::Embedded(_)) {
-            tracing::warn!("{what}: {addr} is in use; starting the devnet on free ports");
-            match first_config(&args, &root, &logs, true) {
+    let mut result = match start.config(false).await {
+        Ok((first, launcher)) => {
+            let embedded = matches!(first.bitcoin, p2share_app::BitcoinConfig::Embedded(_));
+            let r = run_node(host.clone(), first, launcher, forward(&app, &host, &shell)).await;
+            (r, embedded)
+        }
+        Err(e) => {
+            host.fail(e.to_string());
+            (Err(e), false)
+        }
+    };
+    let taken = match &result {
+        (Err(AppError::PortInUse { what, addr }), true) => Some(format!("{what}: {addr}")),
+        _ => None,
+    };
+    if let Some(taken) = taken {
+        if !host.quitting() {
+            tracing::warn!("{taken} is in use; starting the devnet on free ports");
+            result.0 = match start.config(true).await {
                 Ok((free, launcher)) => {
-                    result =
-                        run_node(host.clone(), free, launcher, forward(&app, &host, &shell)).await;
+                    run_node(host.clone(), free, launcher, forward(&app, &host, &shell)).await
                 }
-                Err(e) => result = Err(e),
-            }
+                Err(e) => {
+                    host.fail(e.to_string());
+                    Err(e)
+                }
+            };
         }
     }
-    if let Err(e) = &result {
+    if let Err(e) = &result.0 {
         tracing::error!("the node stopped: {e}");
         show_main(&app);
         // Stay up showing the failure until the user quits.
