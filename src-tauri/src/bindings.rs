@@ -2,22 +2,14 @@
 //! `ui/src/bindings/desktop.ts` (the node's types are in `generated.ts`). The test fails when
 //! the file is stale; `UPDATE_BINDINGS=1 cargo test -p p2share-desktop --lib bindings` writes it.
 
-use ts_rs::{Config, TS};
+use p2share_api::bindings::decl;
+use ts_rs::Config;
 
 use crate::host::NodeRunState;
 use crate::settings::{DesktopSettings, DesktopSettingsUpdate};
 
 /// Where the generated file lives, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/bindings/desktop.ts";
-
-fn decl<T: TS>(cfg: &Config, out: &mut String) {
-    if let Some(docs) = T::docs() {
-        out.push_str(&docs);
-    }
-    out.push_str("export ");
-    out.push_str(&T::decl(cfg));
-    out.push_str("\n\n");
-}
 
 /// The whole generated file.
 pub fn typescript() -> String {
@@ -43,15 +35,9 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("..")
             .join(BINDINGS_PATH);
-        let want = typescript();
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &want).unwrap();
+        let update = "UPDATE_BINDINGS=1 cargo test -p p2share-desktop --lib bindings";
+        if let Err(e) = p2share_api::bindings::check_generated(&path, &typescript(), update) {
+            panic!("{e}");
         }
-        let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            have == want,
-            "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p p2share-desktop --lib bindings`",
-            path.display()
-        );
     }
 }

@@ -54,6 +54,17 @@ fn host(dir: &std::path::Path) -> Host {
     )
 }
 
+/// `host` now serves `node` (what the run loop does once a node is up).
+fn running(host: &Host, node: &App) {
+    host.set(
+        Some(node.api.clone()),
+        NodeRunState {
+            state: RunState::Running,
+            error: None,
+        },
+    );
+}
+
 fn window(host: &Host) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let app = mock_builder()
         .manage(host.clone())
@@ -97,14 +108,12 @@ fn every_command_answers_what_the_typed_request_layer_answers() {
     let node = devnet(dir.path());
     let host = host(dir.path());
     let (_app, w) = window(&host);
-    host.set(
-        Some(node.api.clone()),
-        NodeRunState {
-            state: RunState::Running,
-            error: None,
-        },
-    );
+    running(&host, &node);
     let api = node.api.clone();
+    // `getnodeinfo` lists the dial addresses, which appear once the listeners are up.
+    wait_for("the listeners", 10, || {
+        !tauri::async_runtime::block_on(node.dial_addrs()).is_empty()
+    });
     let me = tauri::async_runtime::block_on(api.node_info())
         .mining_address
         .unwrap();
@@ -217,13 +226,7 @@ fn bad_arguments_are_refused_with_the_json_rpc_codes() {
     let node = devnet(dir.path());
     let host = host(dir.path());
     let (_app, w) = window(&host);
-    host.set(
-        Some(node.api.clone()),
-        NodeRunState {
-            state: RunState::Running,
-            error: None,
-        },
-    );
+    running(&host, &node);
     let e = invoke(
         &w,
         "getodds",
@@ -331,13 +334,7 @@ fn the_bridge_brings_events_state_and_notices_from_a_mining_node() {
         host.clone(),
         shell.clone(),
     ));
-    host.set(
-        Some(node.api.clone()),
-        NodeRunState {
-            state: RunState::Running,
-            error: None,
-        },
-    );
+    running(&host, &node);
     let events = node.subscribe();
     tauri::async_runtime::spawn(bridge::forward_events(
         handle,

@@ -10,7 +10,8 @@
 //      the app's own log gives "cold start to first painted dashboard" (ui_ready, ms);
 //   2. mining runs: the Mining screen says "Mining" and its hashrate is above zero;
 //   3. a share appears: "Shares found" goes above 0, and the dashboard's odds card shows a figure;
-//   4. the Settings screen has the desktop card (start with the system, minimized, close to tray);
+//   4. the Settings screen has the desktop card (start with the system, minimized, close to tray,
+//      notifications); the Mining and first-run screens show theirs (screenshots);
 //   5. quit: SIGTERM (as the session's logout does) — the process exits 0 within 30 s, its log
 //      says the node shut down, and the store passes SQLite's integrity check with the shares
 //      the window showed.
@@ -23,6 +24,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "./wait.mjs";
 
 const BIN = process.env.P2SHARE_DESKTOP_BIN ?? "";
 const ARTIFACTS = process.env.ARTIFACTS ?? fileURLToPath(new URL("./artifacts/desktop", import.meta.url));
@@ -55,29 +57,13 @@ const root = join(work, "data");
 const home = join(work, "home");
 mkdirSync(home);
 
-class WaitError extends Error {}
-async function waitFor(what, fn, timeoutMs, intervalMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new WaitError(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${last.message ?? last})` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 // ---------------------------------------------------------------- WebDriver (W3C, plain HTTP)
 
 const base = `http://127.0.0.1:${PORT}`;
 async function wd(method, path, body) {
   const resp = await fetch(`${base}${path}`, {
+    // WebKitWebDriver can hold a screenshot of some pages indefinitely: no call waits long.
+    signal: AbortSignal.timeout(20_000),
     method,
     headers: body ? { "Content-Type": "application/json" } : undefined,
     body: body ? JSON.stringify(body) : undefined,
@@ -89,12 +75,19 @@ async function wd(method, path, body) {
 let session = null;
 const script = (body, args = []) => wd("POST", `/session/${session}/execute/sync`, { script: body, args });
 async function shot(name) {
+  const file = join(ARTIFACTS, `${name}.png`);
   try {
     const png = await wd("GET", `/session/${session}/screenshot`);
-    writeFileSync(join(ARTIFACTS, `${name}.png`), Buffer.from(png, "base64"));
+    writeFileSync(file, Buffer.from(png, "base64"));
     log(`screenshot ${name}.png`);
   } catch (e) {
-    log(`screenshot ${name} failed: ${e.message}`);
+    // The X screen instead, where xwd and ImageMagick are installed (not a test dependency).
+    try {
+      execFileSync("sh", ["-c", `xwd -root -silent | convert xwd:- "${file}"`]);
+      log(`screenshot ${name}.png (of the X screen: WebDriver's failed: ${e.message})`);
+    } catch {
+      log(`screenshot ${name} failed: ${e.message}`);
+    }
   }
 }
 /** Clicks the sidebar link titled `title`, then waits for `ready` (a CSS selector). */
@@ -104,7 +97,7 @@ async function go(title, ready) {
      if (!a) throw new Error("no nav link " + arguments[0]); a.click();`,
     [title],
   );
-  await waitFor(`${ready} after opening ${title}`, () => script("return document.querySelector(arguments[0]) !== null", [ready]), 15_000);
+  await waitFor(`${ready} after opening ${title}`, () => script("return document.querySelector(arguments[0]) !== null", [ready]), { timeoutMs: 15_000 });
 }
 const textOf = (sel) => script("return document.querySelector(arguments[0])?.textContent ?? null", [sel]);
 
@@ -162,7 +155,7 @@ let sharesShown = 0;
 
 try {
   await step("1. the app starts and the dashboard renders in its window", async () => {
-    await waitFor("tauri-driver to listen", () => fetch(`${base}/status`).then((r) => r.ok), 20_000);
+    await waitFor("tauri-driver to listen", () => fetch(`${base}/status`).then((r) => r.ok), { timeoutMs: 20_000 });
     const launchAt = Date.now();
     session = (
       await wd("POST", "/session", {
@@ -177,12 +170,12 @@ try {
       })
     ).sessionId;
     log(`session ${session} (${Date.now() - launchAt} ms to a session)`);
+    // A script that hangs fails in seconds, not after WebDriver's default 300 s.
+    await wd("POST", `/session/${session}/timeouts`, { script: 10_000 });
     await waitFor(
       "the dashboard and its odds card",
-      () => script(`return !!document.querySelector('[data-testid="dashboard"]') && !!document.querySelector('[data-testid="odds-pct"]')`),
-      60_000,
-    );
-    const line = await waitFor("the app's first-paint log line", () => /first dashboard paint after launch.*?ms=(\d+)/.exec(logText()), 30_000);
+      () => script(`return !!document.querySelector('[data-testid="dashboard"]') && !!document.querySelector('[data-testid="odds-pct"]')`), { timeoutMs: 60_000 });
+    const line = await waitFor("the app's first-paint log line", () => /first dashboard paint after launch.*?ms=(\d+)/.exec(logText()), { timeoutMs: 30_000 });
     figures.cold_start_to_paint_ms = Number(line[1]);
     log(`cold start to first painted dashboard: ${line[1]} ms (the app's own clock, from process start)`);
     await shot("01-dashboard");
@@ -190,8 +183,8 @@ try {
 
   await step("2. mining runs", async () => {
     await go("Mining", '[data-testid="mining-state"]');
-    await waitFor('the miner state "Mining"', async () => (await textOf('[data-testid="mining-state"]')) === "Mining", 60_000);
-    await waitFor("a hashrate above zero", async () => /[1-9]/.test((await textOf('[data-testid="hashrate"]')) ?? ""), 30_000);
+    await waitFor('the miner state "Mining"', async () => (await textOf('[data-testid="mining-state"]')) === "Mining", { timeoutMs: 60_000 });
+    await waitFor("a hashrate above zero", async () => /[1-9]/.test((await textOf('[data-testid="hashrate"]')) ?? ""), { timeoutMs: 30_000 });
     log(`hashrate ${(await textOf('[data-testid="hashrate"]'))?.trim()}`);
     await shot("02-mining");
   });
@@ -199,17 +192,14 @@ try {
   await step("3. a share appears", async () => {
     await waitFor(
       '"Shares found" above 0',
-      async () => Number(((await textOf('[data-testid="shares-found"]')) ?? "").replace(/\D/g, "")) > 0,
-      180_000,
-      500,
-    );
+      async () => Number(((await textOf('[data-testid="shares-found"]')) ?? "").replace(/\D/g, "")) > 0, { timeoutMs: 180_000, intervalMs: 500 });
     sharesShown = Number(((await textOf('[data-testid="shares-found"]')) ?? "").replace(/\D/g, ""));
     await shot("03-share-found");
     await go("Odds", '[data-testid="dashboard"]');
     const odds = await waitFor("the odds figure", async () => {
       const t = (await textOf('[data-testid="odds-pct"]'))?.trim();
       return t && /\d/.test(t) ? t : null;
-    }, 120_000, 500);
+    }, { timeoutMs: 120_000, intervalMs: 500 });
     log(`shares found ${sharesShown}; odds ${odds}`);
     await shot("04-dashboard-odds");
   });
@@ -222,13 +212,24 @@ try {
       async () => {
         const text = await textOf('[data-testid="desktop-settings"]');
         return wants.every((w) => text?.includes(w));
-      },
-      15_000,
-    );
+      }, { timeoutMs: 15_000 });
     // Close to tray is on by default; the checkbox says so.
     const checked = await script(`return document.querySelector('[data-testid="desktop-close_to_tray"]')?.checked ?? null`);
     if (checked !== true) throw new Error(`"Close to tray" reads ${checked}, expected on (the default)`);
     await shot("05-settings-desktop");
+    // The other screens the desktop options appear on, loaded.
+    const loaded = (what) =>
+      waitFor(`${what}'s desktop options`, () => script(`return !!document.querySelector('[data-testid="desktop-start_minimized"]')`), { timeoutMs: 15_000 });
+    await go("Mining", '[data-testid="mining-state"]');
+    await loaded("Mining");
+    await script(`document.querySelector('[data-testid="desktop-settings"]').scrollIntoView()`);
+    await shot("06-mining-unattended");
+    // Deferred: a navigation inside the script would hold WebKitWebDriver until its timeout.
+    await script(`setTimeout(() => { location.hash = "#/setup"; }, 0)`);
+    await waitFor("the first-run screen", () => script(`return !!document.querySelector('[data-testid="firstrun"]')`), { timeoutMs: 15_000 });
+    await loaded("The first-run screen");
+    await script(`document.querySelector('[data-testid="desktop-settings"]').scrollIntoView()`);
+    await shot("07-first-run-desktop");
   });
 } finally {
   await step(
@@ -238,7 +239,7 @@ try {
       if (pids.length === 0) throw new Error("the app is not running");
       for (const pid of pids) process.kill(pid, "SIGTERM");
       const quitAt = Date.now();
-      await waitFor("the app to exit", () => appPids().length === 0, 30_000, 100);
+      await waitFor("the app to exit", () => appPids().length === 0, { timeoutMs: 30_000, intervalMs: 100 });
       figures.quit_ms = Date.now() - quitAt;
       const text = logText();
       if (!/SIGTERM: quitting/.test(text)) throw new Error("the log does not show the quit");

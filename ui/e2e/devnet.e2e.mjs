@@ -37,6 +37,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.mjs";
+import { WaitError, waitFor } from "./wait.mjs";
 
 const BIN = process.env.P2SHARE_NODE_BIN ?? "";
 const ARTIFACTS = process.env.ARTIFACTS ?? fileURLToPath(new URL("./artifacts/devnet", import.meta.url));
@@ -59,26 +60,6 @@ for (const f of readdirSync(ARTIFACTS)) if (f.endsWith(".png")) rmSync(join(ARTI
 const work = mkdtempSync(join(tmpdir(), "p2share-devnet-e2e-"));
 
 // ---------------------------------------------------------------- waits
-
-class WaitError extends Error {}
-
-/** Poll `fn` (Node side) until it returns a truthy value; fail naming `what` after `timeoutMs`. */
-async function waitFor(what, fn, { timeoutMs, intervalMs = 250 }) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new WaitError(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${last.message ?? last})` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** page.waitForFunction with a message naming what it waited for. */
 async function pageWait(page, what, fn, arg, timeoutMs) {

@@ -9,7 +9,8 @@ use crate::types::*;
 /// Where the generated file lives, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/bindings/generated.ts";
 
-fn decl<T: TS>(cfg: &Config, out: &mut String) {
+/// Appends `T`'s declaration, with its docs, as an export (every generated file is made so).
+pub fn decl<T: TS>(cfg: &Config, out: &mut String) {
     if let Some(docs) = T::docs() {
         out.push_str(&docs);
     }
@@ -86,6 +87,23 @@ pub fn typescript() -> String {
     out.trim_end().to_string() + "\n"
 }
 
+/// Whether `path` holds `want`; with `UPDATE_BINDINGS` set, writes it first. The generated
+/// files' freshness tests (here and in the desktop app) share this.
+///
+/// # Errors
+/// The file is stale (or could not be written), with the command that writes it.
+pub fn check_generated(path: &std::path::Path, want: &str, update: &str) -> Result<(), String> {
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(path, want).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    if have == want {
+        Ok(())
+    } else {
+        Err(format!("{} is stale: run `{update}`", path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -97,16 +115,9 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../..")
             .join(BINDINGS_PATH);
-        let want = typescript();
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &want).unwrap();
+        let update = "UPDATE_BINDINGS=1 cargo test -p p2share-api --lib bindings";
+        if let Err(e) = check_generated(&path, &typescript(), update) {
+            panic!("{e}");
         }
-        let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            have == want,
-            "{} is stale: run `UPDATE_BINDINGS=1 cargo test -p p2share-api --lib bindings`",
-            path.display()
-        );
     }
 }

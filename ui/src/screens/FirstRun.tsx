@@ -153,7 +153,7 @@ export default function FirstRun({ onDone = () => navigate("/") }: { onDone?: ()
       </Card>
       <DesktopOptions
         title="On this computer (optional)"
-        className=""
+        className="card-gap"
         options={["start_with_system", "start_minimized", "close_to_tray"]}
         intro={<p className="muted small">Change these any time in Settings.</p>}
       />
