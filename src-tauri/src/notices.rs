@@ -288,6 +288,8 @@ mod tests {
             value_sat: 5_000_000_000,
             outcome: "high-hash".into(),
             time: 0,
+            parent_share: None,
+            finder: None,
         };
         let notice = n
             .on_event(&NodeEvent::BitcoinBlock(b), Instant::now())

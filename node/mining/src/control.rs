@@ -84,6 +84,7 @@ impl MiningControl {
         script: Option<ScriptBuf>,
         threads: usize,
     ) -> MiningControl {
+        let control_mainchain = mainchain.clone();
         let control = MiningControl {
             net,
             inner: Arc::new(Mutex::new(Inner {
@@ -95,6 +96,12 @@ impl MiningControl {
             stats: Arc::new(Mutex::new(MiningStats::default())),
         };
         tokio::spawn(report_hashrate(control.clone()));
+        if let Some(config) = control_mainchain {
+            match BitcoindRpc::new(config) {
+                Ok(rpc) => crate::relay::start_relay(&control.net, rpc),
+                Err(e) => tracing::warn!(error = %e, "no relay of peers' Bitcoin blocks"),
+            }
+        }
         control
     }
 

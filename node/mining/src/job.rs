@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use bitcoin::block::Header as BitcoinHeader;
+use bitcoin::consensus::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::script::{Builder, PushBytesBuf};
 use bitcoin::{Block, ScriptBuf, Target, Transaction, TxMerkleNode, Witness};
@@ -15,9 +16,16 @@ use p2share_consensus::Share;
 use p2share_mainchain::BlockTemplate;
 use p2share_service::unix_now;
 
-/// Bytes of extranonce in the Bitcoin coinbase scriptSig: 4 for the node, 4 for a Stratum
-/// client later (extranonce1 ‖ extranonce2).
+/// Bytes of extranonce in the Bitcoin coinbase scriptSig: extranonce1 (4, one per hasher or
+/// Stratum connection) ‖ extranonce2 (4, rolled by the hasher or device).
 pub const EXTRANONCE_SIZE: usize = 8;
+
+/// Bytes of extranonce1 (the part the job core hands out per hasher or connection).
+pub const EXTRANONCE1_SIZE: usize = 4;
+
+/// The version bits hashers may roll (BIP 320's general-purpose bits 13–28, BIP 310's
+/// `version-rolling.mask`); a job's version keeps them clear.
+pub const VERSION_ROLLING_MASK: u32 = 0x1fff_e000;
 
 /// A unit of work: an unmined share (nonce 0) and the Bitcoin template it was built from.
 #[derive(Clone, Debug)]
@@ -38,6 +46,212 @@ pub struct MiningJob {
     pub bitcoin_height: u32,
     /// When it was built.
     pub built: Instant,
+    /// The serialized (non-witness) Bitcoin coinbase before its 8 extranonce bytes.
+    pub coinb1: Vec<u8>,
+    /// The serialized (non-witness) Bitcoin coinbase after its extranonce.
+    pub coinb2: Vec<u8>,
+    /// The output the payout rule selected when the job was built (`None` while `n = 0`: the
+    /// coinbase then pays the sharebase's own script). The coinbase pays its script: checked
+    /// once here, so a solution can go to Bitcoin before the sharechain sees its share.
+    pub selected: Option<bitcoin::OutPoint>,
+    /// The chain's magic (for the share commitment when the job is re-targeted to a payout).
+    pub magic: [u8; 4],
+}
+
+/// Why a job's coinbase cannot be split around its extranonce.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the coinbase scriptSig does not hold the extranonce where the job builder put it")]
+pub struct SplitError;
+
+/// Bytes of the height push at the start of a coinbase scriptSig: a data push (its length
+/// byte and the data) or, for heights up to 16, one opcode.
+fn height_push_len(sig: &[u8]) -> Option<usize> {
+    let first = *sig.first()?;
+    Some(match first {
+        0x01..=0x4b => usize::from(first) + 1,
+        _ => 1,
+    })
+}
+
+/// Offset of the extranonce in a coinbase scriptSig (after its height push and push opcode).
+fn extranonce_in_sig(sig: &[u8]) -> Option<usize> {
+    let height_len = height_push_len(sig)?;
+    (sig.get(height_len) == Some(&(EXTRANONCE_SIZE as u8))).then_some(height_len + 1)
+}
+
+/// Offset of the extranonce in the non-witness serialization of a coinbase whose scriptSig is
+/// `height push ‖ PUSH8 extranonce ‖ …` (as [`build_job`] writes it).
+fn extranonce_offset(coinbase: &Transaction) -> Option<usize> {
+    let sig = coinbase.input.first()?.script_sig.as_bytes();
+    let in_sig = extranonce_in_sig(sig)?;
+    let varint = bitcoin::VarInt(sig.len() as u64).size();
+    // version, one input, its previous output, the scriptSig's length, then the scriptSig.
+    Some(4 + 1 + 36 + varint + in_sig)
+}
+
+/// The coinbase's non-witness serialization cut around its extranonce: (coinb1, coinb2).
+///
+/// # Errors
+/// [`SplitError`] when the scriptSig does not have the builder's layout.
+pub fn split_coinbase(coinbase: &Transaction) -> Result<(Vec<u8>, Vec<u8>), SplitError> {
+    let mut stripped = coinbase.clone();
+    for input in &mut stripped.input {
+        input.witness = Witness::new();
+    }
+    let bytes = serialize(&stripped);
+    let at = extranonce_offset(coinbase).ok_or(SplitError)?;
+    let end = at + EXTRANONCE_SIZE;
+    let sig = coinbase
+        .input
+        .first()
+        .map(|i| i.script_sig.as_bytes())
+        .unwrap_or_default();
+    let in_sig = extranonce_in_sig(sig).ok_or(SplitError)?;
+    match (
+        bytes.get(at..end),
+        sig.get(in_sig..in_sig + EXTRANONCE_SIZE),
+    ) {
+        (Some(a), Some(b)) if a == b => Ok((bytes[..at].to_vec(), bytes[end..].to_vec())),
+        _ => Err(SplitError),
+    }
+}
+
+/// The merkle root of a coinbase txid folded with `branch` (coinbase at index 0).
+pub fn fold_branch(txid: [u8; 32], branch: &[TxMerkleNode]) -> TxMerkleNode {
+    let mut acc = txid;
+    let mut buf = [0u8; 64];
+    for node in branch {
+        buf[..32].copy_from_slice(&acc);
+        buf[32..].copy_from_slice(node.as_byte_array());
+        acc = bitcoin::hashes::sha256d::Hash::hash(&buf).to_byte_array();
+    }
+    TxMerkleNode::from_byte_array(acc)
+}
+
+/// What a hasher found for a job: the header fields it rolled and the extranonce it used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rolled {
+    /// extranonce1 ‖ extranonce2.
+    pub extranonce: [u8; EXTRANONCE_SIZE],
+    /// The header version (the job's, with rolled bits inside [`VERSION_ROLLING_MASK`]).
+    pub version: i32,
+    /// The header time.
+    pub time: u32,
+    /// The nonce.
+    pub nonce: u32,
+}
+
+impl MiningJob {
+    /// The Bitcoin coinbase with `extranonce` in its scriptSig (and the witness reserved value
+    /// when the template commits to witnesses).
+    pub fn coinbase_with(&self, extranonce: &[u8; EXTRANONCE_SIZE]) -> Transaction {
+        let mut cb = self.share.head.work.coinbase.clone();
+        if let Some(input) = cb.input.first_mut() {
+            let mut sig = input.script_sig.to_bytes();
+            if let Some(at) = extranonce_in_sig(&sig) {
+                if let Some(slot) = sig.get_mut(at..at + EXTRANONCE_SIZE) {
+                    slot.copy_from_slice(extranonce);
+                }
+            }
+            input.script_sig = ScriptBuf::from_bytes(sig);
+        }
+        cb
+    }
+
+    /// The header of the job with `extranonce` in the coinbase (nonce 0, the job's version
+    /// and time): what a hasher grinds.
+    pub fn header_with(&self, extranonce: &[u8; EXTRANONCE_SIZE]) -> BitcoinHeader {
+        let mut header = self.share.head.work.header;
+        header.merkle_root = self.merkle_root_with(extranonce);
+        header.nonce = 0;
+        header
+    }
+
+    /// The Bitcoin merkle root with `extranonce` in the coinbase, from the split coinbase (no
+    /// transaction is rebuilt: this is what a Stratum device computes).
+    pub fn merkle_root_with(&self, extranonce: &[u8; EXTRANONCE_SIZE]) -> TxMerkleNode {
+        let mut engine = bitcoin::hashes::sha256d::Hash::engine();
+        bitcoin::hashes::HashEngine::input(&mut engine, &self.coinb1);
+        bitcoin::hashes::HashEngine::input(&mut engine, extranonce);
+        bitcoin::hashes::HashEngine::input(&mut engine, &self.coinb2);
+        let txid = bitcoin::hashes::sha256d::Hash::from_engine(engine).to_byte_array();
+        fold_branch(txid, &self.share.head.work.merkle_branch)
+    }
+
+    /// The solved header and its coinbase.
+    pub fn solved(&self, rolled: &Rolled) -> (BitcoinHeader, Transaction) {
+        let coinbase = self.coinbase_with(&rolled.extranonce);
+        let mut header = self.share.head.work.header;
+        header.version = bitcoin::block::Version::from_consensus(rolled.version);
+        header.time = rolled.time;
+        header.nonce = rolled.nonce;
+        header.merkle_root = fold_branch(
+            coinbase.compute_txid().to_byte_array(),
+            &self.share.head.work.merkle_branch,
+        );
+        (header, coinbase)
+    }
+
+    /// The share of a solution: the job's share with the solved header and coinbase.
+    pub fn share_of(&self, header: BitcoinHeader, coinbase: Transaction) -> Share {
+        let mut share = self.share.clone();
+        share.head.work.header = header;
+        share.head.work.coinbase = coinbase;
+        share
+    }
+
+    /// The easier of the share and Bitcoin targets: what hashers report (a solution may be a
+    /// Bitcoin block without being a share, on a chain whose shares are harder than blocks).
+    pub fn report_target(&self) -> Target {
+        if self.bitcoin_target > self.share_target {
+            self.bitcoin_target
+        } else {
+            self.share_target
+        }
+    }
+
+    /// The same job paying its sharebase to `script` (a Stratum miner's address): a new
+    /// sharebase, share header and commitment, and — while no share is eligible (`n = 0`) —
+    /// a Bitcoin coinbase paying `script` too. The chain's state is not needed: everything
+    /// else (parent, height, bits, time, the selected payout) is the job's.
+    ///
+    /// # Errors
+    /// [`SplitError`] when the re-targeted coinbase cannot be split (never for built jobs).
+    pub fn for_payout(&self, script: &ScriptBuf) -> Result<MiningJob, SplitError> {
+        let mut job = self.clone();
+        let own = self
+            .share
+            .txs
+            .first()
+            .and_then(|sb| sb.output.first())
+            .map(|o| o.script_pubkey.clone());
+        if own.as_ref() == Some(script) {
+            return Ok(job);
+        }
+        if let Some(out) = job
+            .share
+            .txs
+            .first_mut()
+            .and_then(|sb| sb.output.first_mut())
+        {
+            out.script_pubkey = script.clone();
+        }
+        job.share.head.header.tx_root = p2share_consensus::validation::tx_root(&job.share.txs);
+        let commitment =
+            p2share_consensus::validation::commitment_script(self.magic, &job.share.head.header);
+        let cb = &mut job.share.head.work.coinbase;
+        if self.selected.is_none() {
+            if let Some(payee) = cb.output.first_mut() {
+                payee.script_pubkey = script.clone();
+            }
+        }
+        if let Some(c) = cb.output.get_mut(1) {
+            c.script_pubkey = commitment;
+        }
+        job.share.head.work.header.merkle_root = job.share.head.work.computed_merkle_root();
+        (job.coinb1, job.coinb2) = split_coinbase(&job.share.head.work.coinbase)?;
+        Ok(job)
+    }
 }
 
 /// The merkle branch of the first leaf (the coinbase) over `txids` of the other transactions.
@@ -83,12 +297,24 @@ fn coinbase_script_sig(bitcoin_height: u32, extranonce: u64) -> ScriptBuf {
     ScriptBuf::from_bytes(sig)
 }
 
+/// Why a job could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// The consensus builder refused.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The coinbase could not be cut around its extranonce.
+    #[error(transparent)]
+    Split(#[from] SplitError),
+}
+
 /// Builds a job on the chain's tip from a Bitcoin template: the coinbase carries the BIP-34
 /// height, the extranonce, the single payout output (to the selected share's script), the
 /// share commitment, and Bitcoin's witness commitment when the template needs one.
 ///
 /// # Errors
-/// [`BuildError`] from the consensus builder.
+/// [`JobError`]: the consensus builder's refusal.
 pub fn build_job(
     chain: &ChainState,
     template: &BlockTemplate,
@@ -96,14 +322,17 @@ pub fn build_job(
     share_txs: Vec<Transaction>,
     extranonce: u64,
     id: u64,
-) -> Result<MiningJob, BuildError> {
+) -> Result<MiningJob, JobError> {
     let others: Vec<TxMerkleNode> = template
         .transactions
         .iter()
         .map(|t| TxMerkleNode::from_byte_array(t.txid.to_byte_array()))
         .collect();
     let work = WorkTemplate {
-        version: bitcoin::block::Version::from_consensus(template.version),
+        // Rolled bits come from the hashers: the job's are clear, so OR and XOR agree.
+        version: bitcoin::block::Version::from_consensus(
+            template.version & !(VERSION_ROLLING_MASK as i32),
+        ),
         prev_blockhash: template.previous_block_hash,
         bits: template.bits,
         time: template.cur_time.max(template.min_time),
@@ -132,6 +361,7 @@ pub fn build_job(
         share.head.work.header.merkle_root = share.head.work.computed_merkle_root();
     }
     let share_target = decode_compact(share.head.header.bits).unwrap_or(Target::ZERO);
+    let (coinb1, coinb2) = split_coinbase(&share.head.work.coinbase)?;
     Ok(MiningJob {
         id,
         share,
@@ -141,13 +371,18 @@ pub fn build_job(
         extranonce,
         bitcoin_height: template.height,
         built: Instant::now(),
+        coinb1,
+        coinb2,
+        selected: chain.next_payout().map(|p| p.outpoint),
+        magic: chain.params().magic,
     })
 }
 
-/// The Bitcoin block of a mined job.
-pub fn assemble_block(header: BitcoinHeader, job: &MiningJob) -> Block {
+/// The Bitcoin block of a mined job: its solved header and coinbase, then the template's
+/// transactions.
+pub fn assemble_block(header: BitcoinHeader, job: &MiningJob, coinbase: Transaction) -> Block {
     let mut txdata = Vec::with_capacity(job.bitcoin_txs.len() + 1);
-    txdata.push(job.share.head.work.coinbase.clone());
+    txdata.push(coinbase);
     txdata.extend(job.bitcoin_txs.iter().cloned());
     Block { header, txdata }
 }
@@ -176,6 +411,43 @@ mod tests {
                 acc = TxMerkleNode::hash(&buf);
             }
             assert_eq!(acc, expected, "{others} other transactions");
+        }
+    }
+
+    /// The coinbase cut around its extranonce joins back to the same transaction, at every
+    /// height encoding (small heights are one opcode, larger ones a data push).
+    #[test]
+    fn coinbases_split_around_the_extranonce_at_every_height_encoding() {
+        for height in [
+            0u32,
+            1,
+            16,
+            17,
+            127,
+            128,
+            255,
+            256,
+            65_535,
+            1 << 23,
+            900_000,
+        ] {
+            let en = [9u8, 8, 7, 6, 5, 4, 3, 2];
+            let sig = coinbase_script_sig(height, u64::from_be_bytes(en));
+            let cb = Transaction {
+                version: bitcoin::transaction::Version::TWO,
+                lock_time: bitcoin::absolute::LockTime::ZERO,
+                input: vec![bitcoin::TxIn {
+                    script_sig: sig,
+                    ..bitcoin::TxIn::default()
+                }],
+                output: vec![bitcoin::TxOut {
+                    value: bitcoin::Amount::from_sat(50),
+                    script_pubkey: ScriptBuf::new(),
+                }],
+            };
+            let (c1, c2) = split_coinbase(&cb).unwrap();
+            let joined = [c1.as_slice(), &en, c2.as_slice()].concat();
+            assert_eq!(joined, serialize(&cb), "height {height}");
         }
     }
 }

@@ -127,6 +127,15 @@ pub struct FoundBlock {
     /// Unix time.
     #[ts(type = "number")]
     pub time: u64,
+    /// The sharechain tip the block's share builds on (the payout was selected from it). The
+    /// block goes to Bitcoin before its share to the sharechain, so the share itself may be
+    /// unknown (refused, stale, a spare solution); `null` in records of older versions.
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub parent_share: Option<ShareHash>,
+    /// Who found it: `cpu`, `opencl:<device>` or `stratum:<worker>`; `null` in older records.
+    #[serde(default)]
+    pub finder: Option<String>,
 }
 
 /// One hasher's rate.

@@ -49,6 +49,7 @@ pub struct Net {
     status: watch::Sender<SyncStatus>,
     wake: Arc<Notify>,
     pace: Arc<Mutex<HashMap<PeerId, Instant>>>,
+    block_relay: Arc<std::sync::Mutex<Option<mpsc::Sender<ShareHead>>>>,
 }
 
 impl std::fmt::Debug for Net {
@@ -73,6 +74,7 @@ impl Net {
             status,
             wake: Arc::new(Notify::new()),
             pace: Arc::new(Mutex::new(HashMap::new())),
+            block_relay: Arc::new(std::sync::Mutex::new(None)),
         };
         tokio::spawn(net.clone().event_loop(events));
         tokio::spawn(net.clone().sync_loop());
@@ -122,6 +124,30 @@ impl Net {
             out.extend(got);
         }
         Ok(out)
+    }
+
+    /// Hands every share gossiped by a peer whose Bitcoin header meets the target of its own
+    /// `bits` to `relay`, before the sharechain validates it (as P2Pool did: a Bitcoin block
+    /// reaches Bitcoin even when its finder's connection fails). The receiver decides whether
+    /// it is a block worth submitting; a full channel drops the head.
+    pub fn set_block_relay(&self, relay: mpsc::Sender<ShareHead>) {
+        *self
+            .block_relay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(relay);
+    }
+
+    fn offer_to_relay(&self, head: &ShareHead) {
+        let relay = self
+            .block_relay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let Some(relay) = relay else { return };
+        let header = &head.work.header;
+        if header.target().is_met_by(header.block_hash()) {
+            let _ = relay.try_send(head.clone());
+        }
     }
 
     /// The node core.
@@ -308,6 +334,7 @@ impl Net {
                 return Verdict::Reject;
             }
         };
+        self.offer_to_relay(&share.head);
         let height = share.head.header.height;
         let hash = share.hash();
         match self.node.submit_share(share, Origin::Gossip).await {
@@ -621,6 +648,10 @@ impl Net {
         let mut results = stream::iter(requests).buffered(BODY_REQUESTS_IN_FLIGHT);
         while let Some(result) = results.next().await {
             let (peer, shares) = result?;
+            // The newest shares of a batch may be blocks on Bitcoin's tip (the relay checks).
+            for share in shares.iter().rev().take(4) {
+                self.offer_to_relay(&share.head);
+            }
             let outcomes = self
                 .node
                 .submit_shares(shares, Origin::Sync)

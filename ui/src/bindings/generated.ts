@@ -132,7 +132,17 @@ outcome: string,
 /**
  * Unix time.
  */
-time: number, };
+time: number, 
+/**
+ * The sharechain tip the block's share builds on (the payout was selected from it). The
+ * block goes to Bitcoin before its share to the sharechain, so the share itself may be
+ * unknown (refused, stale, a spare solution); `null` in records of older versions.
+ */
+parent_share: string | null, 
+/**
+ * Who found it: `cpu`, `opencl:<device>` or `stratum:<worker>`; `null` in older records.
+ */
+finder: string | null, };
 
 /**
  * One hasher's rate.
