@@ -58,6 +58,17 @@ pub fn run(flags: &Flags) -> Result<(), String> {
                 datadir.display()
             ),
         }
+        if let Some(bound) = app.stratum_addr {
+            let address = config.mining.script.as_ref().and_then(|s| {
+                bitcoin::Address::from_script(s, p2share_api::address_network(&config.node.params))
+                    .ok()
+                    .map(|a| a.to_string())
+            });
+            eprintln!(
+                "  Stratum: {}",
+                p2share_app::stratum::stratum_line(bound, address.as_deref())
+            );
+        }
     };
     let result = runtime
         .block_on(supervise(first, launcher, announce, until_stopped))

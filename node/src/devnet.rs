@@ -38,6 +38,9 @@ pub struct Args {
     /// API address.
     #[arg(long, default_value = "127.0.0.1:29332")]
     pub api_bind: String,
+    /// Stratum server for mining devices (Bitaxe, NerdMiner, …): an address, or `off`.
+    #[arg(long, default_value = "0.0.0.0:3333")]
+    pub stratum_bind: String,
     /// Embedded mainchain JSON-RPC address.
     #[arg(long, default_value = "127.0.0.1:18443")]
     pub bitcoin_rpc_bind: String,
@@ -89,6 +92,8 @@ pub fn options(args: &Args, datadir: PathBuf) -> Result<DevnetOptions, String> {
         esplora_bind: parse("--esplora-bind", &args.esplora_bind)?,
         block_target_ratio: args.block_target_ratio,
         mine: !args.no_mining,
+        stratum_bind: p2share_app::config::parse_stratum_bind("--stratum-bind", &args.stratum_bind)
+            .map_err(|e| e.to_string())?,
         log: LogConfig {
             level: args.log_level.clone(),
             file: !args.no_log_file,
@@ -159,8 +164,14 @@ pub fn run(args: &Args) -> Result<(), String> {
             );
         }
         println!("  (a second devnet node on this machine also needs its own --datadir and ports:");
-        println!("   --listen /ip4/0.0.0.0/tcp/0 --api-bind 127.0.0.1:0 --bitcoin-rpc-bind 127.0.0.1:0 --esplora-bind 127.0.0.1:0)");
+        println!("   --listen /ip4/0.0.0.0/tcp/0 --api-bind 127.0.0.1:0 --bitcoin-rpc-bind 127.0.0.1:0 --esplora-bind 127.0.0.1:0 --stratum-bind 0.0.0.0:0)");
         println!("  mining to {address}");
+        if let Some(bound) = app.stratum_addr {
+            println!(
+                "  {}",
+                p2share_app::stratum::stratum_line(bound, Some(&address.to_string()))
+            );
+        }
         let stopped = until_stopped(app.shutdown_requested());
         tokio::pin!(stopped);
         let mut tick = tokio::time::interval(Duration::from_secs(args.progress_secs.max(1)));

@@ -14,6 +14,8 @@ pub const COMMANDS: &[&str] = &[
     "getsyncstatus",
     "getmininginfo",
     "setmining",
+    "getdevices",
+    "setdevice",
     "gethashratehistory",
     "getodds",
     "getnetworkparams",

@@ -5,9 +5,9 @@
 
 use p2share_api::rpc::{DEFAULT_BITCOIN_BLOCKS, DEFAULT_HASHRATE_RANGE_SECS, DEFAULT_LOG_LINES};
 use p2share_api::types::{
-    BitcoinBlock, BitcoinCoreConnection, BitcoinCoreTest, ChainInfo, HashrateHistory, MiningInfo,
-    NetworkInfo, NetworkParams, NextPayout, NodeInfo, Odds, PeerInfo, Settings, SettingsResult,
-    SettingsUpdate, Setup, SetupRequest, ShareRanges,
+    BitcoinBlock, BitcoinCoreConnection, BitcoinCoreTest, ChainInfo, Devices, HashrateHistory,
+    MiningInfo, NetworkInfo, NetworkParams, NextPayout, NodeInfo, Odds, PeerInfo, SetDevice,
+    Settings, SettingsResult, SettingsUpdate, Setup, SetupRequest, ShareRanges,
 };
 use p2share_service::{LogLine, MiningState, SyncStatus};
 use tauri::{AppHandle, Runtime, State};
@@ -86,6 +86,30 @@ pub async fn setmining(
     threads: Option<u32>,
 ) -> Res<MiningState> {
     Ok(host.api()?.set_mining(enabled, threads).await?)
+}
+
+/// `getdevices`.
+#[tauri::command]
+pub async fn getdevices(host: State<'_, Host>) -> Res<Devices> {
+    Ok(host.api()?.devices().await)
+}
+
+/// `setdevice`.
+#[tauri::command]
+pub async fn setdevice(
+    host: State<'_, Host>,
+    id: String,
+    enabled: Option<bool>,
+    intensity: Option<u8>,
+) -> Res<Devices> {
+    Ok(host
+        .api()?
+        .set_device(&SetDevice {
+            id,
+            enabled,
+            intensity,
+        })
+        .await?)
 }
 
 /// `gethashratehistory`.
@@ -212,6 +236,8 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         getsyncstatus,
         getmininginfo,
         setmining,
+        getdevices,
+        setdevice,
         gethashratehistory,
         getodds,
         getnetworkparams,

@@ -51,6 +51,10 @@ pub struct Args {
     /// Also serve the browser dashboard and the JSON-RPC API on this address (off by default).
     #[arg(long)]
     pub api_bind: Option<SocketAddr>,
+    /// Stratum server for mining devices: an address, or `off` (a port in use falls back to
+    /// any free port).
+    #[arg(long, default_value = "0.0.0.0:3333")]
+    pub stratum_bind: String,
     /// Log filter.
     #[arg(long, default_value = "info")]
     pub log_level: String,
@@ -89,6 +93,17 @@ fn devnet_options(
         esplora_bind: local(3002),
         block_target_ratio: 30,
         mine: !args.no_mining,
+        stratum_bind: p2share_app::config::parse_stratum_bind(
+            "--stratum-bind",
+            &args.stratum_bind,
+        )?
+        .map(|b| {
+            if free_ports {
+                SocketAddr::new(b.ip(), 0)
+            } else {
+                b
+            }
+        }),
         log: LogConfig {
             level: args.log_level.clone(),
             file: true,

@@ -37,6 +37,7 @@ fn devnet(dir: &std::path::Path) -> App {
         esplora_bind: "127.0.0.1:0".parse().unwrap(),
         block_target_ratio: 2,
         mine: false,
+        stratum_bind: Some("127.0.0.1:0".parse().unwrap()),
         log: LogConfig {
             level: "info".into(),
             file: false,

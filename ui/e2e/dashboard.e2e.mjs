@@ -38,6 +38,7 @@ const SCREENS = [
   { path: "/shares", name: "shares", ready: '[data-testid="rangebar"], [data-testid="shares"] .note' },
   { path: "/blocks", name: "blocks", ready: '[data-testid="blocks-table"], [data-testid="blocks"] .card', verify: true },
   { path: "/mining", name: "mining", ready: '[data-testid="mining-state"]' },
+  { path: "/devices", name: "devices", ready: '[data-testid="cpu-state"]' },
   { path: "/network", name: "network", ready: '[data-testid="params"]' },
   { path: "/logs", name: "logs", ready: '[data-testid="log-line"], [data-testid="logs"] .muted' },
   { path: "/settings", name: "settings", ready: '[data-testid="datadir"]' },

@@ -7,7 +7,7 @@
 //   npm run build && node e2e/mock-node.mjs          → http://127.0.0.1:29400/login?token=devtoken
 //
 // Env: PORT (29400), MOCK_TOKEN (devtoken), MOCK_UNCONFIGURED=1 (first run), MOCK_TAMPER=1 (one
-// block fails Verify), MOCK_QUIET=1 (no request log). No dependencies: node:http and node:crypto.
+// block fails Verify), MOCK_NO_OPENCL=1 (no OpenCL driver), MOCK_QUIET=1 (no request log). No dependencies: node:http and node:crypto.
 import { createServer } from "node:http";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, existsSync, statSync } from "node:fs";
@@ -80,6 +80,48 @@ const state = {
   threadRates: [16.7e6, 16.6e6, 16.8e6, 16.5e6],
   apiBind: "127.0.0.1:29332",
 };
+
+// Hashers besides the CPU: PoCL's CPU device as OpenCL 0:0, and two devices on the Stratum port.
+const OTHER_ADDRESS = "bcrt1q7hl9fp3dhdnwtk6rl9zusjfldp2x0r5gpqpr8k";
+const gpu = {
+  id: "0:0", name: "cpu-haswell-Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz", vendor: "GenuineIntel", platform: "Portable Computing Language",
+  kind: "cpu", compute_units: 12, max_clock_mhz: 4600, global_memory: 13_348_151_296, vector_width: 8,
+  enabled: true, intensity: 24, rate: 21_500_000, error: null,
+};
+const workers = [
+  worker(3, `${ME_ADDRESS}.bitaxe`, "bitaxe/BM1370/v2.4.5", "192.168.1.41:51022", 1.1e12, 2560, 10_800),
+  worker(7, `${OTHER_ADDRESS}.nerdminer`, "NerdMinerV2/1.6.3", "192.168.1.57:60310", 60_000, 0.00014, 86_400),
+];
+function worker(id, user, agent, remote, rate, difficulty, age) {
+  const [address, name] = user.split(".");
+  return {
+    id, worker: user, address, name, user_agent: agent, remote, connected_at: START - age, last_seen: START, difficulty,
+    rate, hashrate_1m: rate, hashrate_15m: rate, hashrate_1h: rate, accepted: Math.floor(age / 10),
+    rejected: { stale: id === 3 ? 3 : 0, duplicate: 0, low_difficulty: id === 3 ? 1 : 0, bad_job: 0, other: 0 },
+    best_difficulty: difficulty * 18_000, solutions: id === 3 ? 12 : 0,
+  };
+}
+const gpuRate = () => (state.mining && gpu.enabled ? gpu.rate : 0);
+/** Every hasher's rate now, as `hashrate` events name them. */
+function hasherRates() {
+  return [
+    { name: "cpu", backend: "avx2", threads: state.threads, hashrate: state.mining ? state.hashrate : 0 },
+    ...(gpu.enabled ? [{ name: `opencl:${gpu.id}`, backend: "opencl", threads: 1, hashrate: gpuRate() }] : []),
+    ...workers.map((w) => ({ name: `stratum:${w.worker}`, backend: "stratum", threads: 1, hashrate: w.hashrate_1m })),
+  ];
+}
+function devices() {
+  const { rate: _r, ...g } = gpu;
+  return {
+    cpu: { mining: state.mining, threads: state.threads, max_threads: 16, backend: "avx2", hashrate: state.mining ? state.hashrate : 0 },
+    opencl: { available: process.env.MOCK_NO_OPENCL !== "1", error: process.env.MOCK_NO_OPENCL === "1" ? "no OpenCL library: libOpenCL.so.1: cannot open shared object file" : null, intensity_range: [8, 31], devices: process.env.MOCK_NO_OPENCL === "1" ? [] : [{ ...g, mining: state.mining && gpu.enabled, hashrate: gpuRate() }] },
+    stratum: {
+      enabled: true, bind: "0.0.0.0:3333", urls: ["stratum+tcp://192.168.1.20:3333", "stratum+tcp://127.0.0.1:3333"], user: ME_ADDRESS,
+      min_difficulty: 0.000001, max_difficulty: 1e15, start_difficulty: 0.0001, share_interval_secs: 10,
+      workers: workers.map(({ rate: _r2, ...w }) => w),
+    },
+  };
+}
 
 function peer(id, addr, inbound, latency, score) {
   return { peer_id: id, addrs: [addr], inbound, agent: "p2share/0.1.0", score, connected_since: START - Math.floor(rand() * 7200), latency_ms: latency, height: 4200 };
@@ -221,9 +263,23 @@ function hashrateTick() {
   const base = (16.6e6 * 4) / state.threads;
   state.threadRates = Array.from({ length: state.threads }, (_, i) => state.threadRates[i] ?? base);
   state.hashrate = state.threadRates.reduce((a, b) => a + b, 0);
-  broadcast({ type: "hashrate", hashrate: state.hashrate, hashers: [{ name: "cpu", backend: "avx2", threads: state.threads, hashrate: state.hashrate }] });
+  for (const w of workers) {
+    w.hashrate_1m = w.rate * (0.85 + rand() * 0.3);
+    w.hashrate_15m = w.rate * (0.95 + rand() * 0.1);
+    w.hashrate_1h = w.rate * (0.98 + rand() * 0.04);
+    w.last_seen = Math.floor(Date.now() / 1000) - Math.floor(rand() * 8);
+    if (rand() < 0.2) w.accepted += 1;
+    if (rand() < 0.01) w.rejected.stale += 1;
+  }
+  const hashers = hasherRates();
+  broadcast({ type: "hashrate", hashrate: hashers.reduce((a, h) => a + h.hashrate, 0), hashers });
 }
 
+setInterval(() => {
+  const w = workers[Math.floor(rand() * workers.length)];
+  w.difficulty = Number((w.difficulty * (0.9 + rand() * 0.2)).toPrecision(3));
+  broadcast({ type: "stratum", id: w.id, worker: w.worker, kind: "difficulty", detail: String(w.difficulty) });
+}, 15_000).unref();
 setInterval(tick, 1000).unref();
 setInterval(hashrateTick, 2000).unref();
 
@@ -243,7 +299,15 @@ function history(range) {
     const stopped = range > 3600 && t > now - 40000 && t < now - 36000;
     points.push([t, stopped ? 0 : 66e6 + Math.sin(phase) * 1.2e6 + (rand() - 0.5) * 1.5e6]);
   }
-  return { step_secs: step, hashers: [{ name: "cpu", points }] };
+  const scaled = (rate, wobble) => points.map(([t, y]) => [t, y === 0 ? 0 : rate * (1 + (rand() - 0.5) * wobble)]);
+  return {
+    step_secs: step,
+    hashers: [
+      { name: "cpu", points },
+      ...(gpu.enabled ? [{ name: `opencl:${gpu.id}`, points: scaled(gpu.rate, 0.04) }] : []),
+      ...workers.map((w) => ({ name: `stratum:${w.worker}`, points: scaled(w.rate, 0.3) })),
+    ],
+  };
 }
 
 class RpcErr extends Error {
@@ -330,6 +394,7 @@ const methods = {
     blocks: state.blocks.filter((b) => b.found_here).slice(0, 20).reverse().map((b, i) => ({
       block_hash: b.bitcoin_hash, bitcoin_height: 812 + i, share: b.share, share_height: b.share_height,
       selected: b.payout ? `${b.payout.txid}:${b.payout.vout}` : null, paid_script: b.paid_script, value_sat: b.value_sat, outcome: "accepted", time: b.time,
+      parent_share: null, finder: i % 3 === 0 ? `stratum:${workers[0].worker}` : i % 3 === 1 ? "cpu" : `opencl:${gpu.id}`,
     })),
   }),
   setmining: ([enabled, threads]) => {
@@ -341,6 +406,16 @@ const methods = {
     broadcast({ type: "mining", ...r });
     broadcast({ type: "log", ...log("INFO", TARGETS[0], enabled ? `mining started threads=${state.threads} backend=avx2` : "mining stopped") });
     return r;
+  },
+  getdevices: () => devices(),
+  setdevice: ([id, enabled, intensity]) => {
+    if (process.env.MOCK_NO_OPENCL === "1") throw new RpcErr(-8, "no OpenCL on this machine");
+    if (id !== gpu.id) throw new RpcErr(-8, `no OpenCL device ${JSON.stringify(id)}`);
+    if (intensity !== undefined && intensity !== null && (intensity < 8 || intensity > 31)) throw new RpcErr(-8, "intensity must be 8 to 31");
+    if (typeof enabled === "boolean") gpu.enabled = enabled;
+    if (typeof intensity === "number") gpu.intensity = intensity;
+    broadcast({ type: "log", ...log("INFO", TARGETS[0], `opencl device ${id} enabled=${gpu.enabled} intensity=${gpu.intensity}`) });
+    return devices();
   },
   gethashratehistory: ([range = 3600] = []) => history(range),
   getpeerinfo: () => state.peers,

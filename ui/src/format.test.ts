@@ -5,6 +5,7 @@ import {
   formatBytes,
   formatClockMs,
   formatCount,
+  formatDifficulty,
   formatDuration,
   formatHashrate,
   formatIn,
@@ -42,6 +43,28 @@ describe("formatHashrate", () => {
     expect(formatHashrate(undefined)).toBe("—");
     expect(formatHashrate(NaN)).toBe("—");
     expect(formatHashrate(-1)).toBe("—");
+  });
+});
+
+describe("formatDifficulty", () => {
+  it.each([
+    [0, "0"],
+    [0.000001, "0.000001"],
+    [0.0001, "0.0001"],
+    [0.00014, "0.00014"],
+    [0.0213, "0.0213"],
+    [0.5, "0.5"],
+    [1.5, "1.5"],
+    [512, "512"],
+    [2560, "2.56k"],
+    [48_300_000, "48.3M"],
+    [1.2e9, "1.2G"],
+    [1e15, "1P"],
+  ])("%d → %s", (v, s) => expect(formatDifficulty(v)).toBe(s));
+
+  it("dashes non-figures", () => {
+    expect(formatDifficulty(null)).toBe("—");
+    expect(formatDifficulty(-1)).toBe("—");
   });
 });
 

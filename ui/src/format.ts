@@ -49,6 +49,26 @@ export function formatHashrate(hps: number | null | undefined): string {
   return `${sig3(x)} ${HASH_UNITS[i]}`;
 }
 
+const SI = ["", "k", "M", "G", "T", "P", "E"];
+
+/**
+ * A share difficulty as miners read it: three significant digits with an SI suffix from 1,000
+ * (2560 → "2.56k", 48_300_000 → "48.3M"), plain below (512 → "512", 1.5 → "1.5"), and
+ * three significant decimals below 1 (0.00014 → "0.00014", 0.000001 → "0.000001").
+ */
+export function formatDifficulty(d: number | null | undefined): string {
+  if (!isNum(d) || d < 0) return DASH;
+  if (d === 0) return "0";
+  if (d < 1) return trimZeros(d.toFixed(Math.min(15, 2 - Math.floor(Math.log10(d)))));
+  let i = 0;
+  let x = d;
+  while (x >= 999.5 && i < SI.length - 1) {
+    x /= 1000;
+    i++;
+  }
+  return `${trimZeros(sig3(x))}${SI[i]}`;
+}
+
 /**
  * A fraction as a percentage: 0.3 → "30%", 0.12345 → "12.3%", 0.01234 → "1.23%",
  * 0.000042 → "0.0042%"; below 0.000001% → "< 0.000001%".

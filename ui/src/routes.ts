@@ -6,6 +6,7 @@ import Dashboard from "./screens/Dashboard";
 import Shares from "./screens/Shares";
 import Blocks from "./screens/Blocks";
 import Mining from "./screens/Mining";
+import Devices from "./screens/Devices";
 import Network from "./screens/Network";
 import Settings from "./screens/Settings";
 import Logs from "./screens/Logs";
@@ -25,6 +26,7 @@ export const routes: RouteDef[] = [
   { path: "/shares", title: "Shares", icon: "shares", component: Shares, nav: true },
   { path: "/blocks", title: "Blocks", icon: "blocks", component: Blocks, nav: true },
   { path: "/mining", title: "Mining", icon: "mining", component: Mining, nav: true },
+  { path: "/devices", title: "Devices", icon: "devices", component: Devices, nav: true },
   { path: "/network", title: "Network", icon: "network", component: Network, nav: true },
   { path: "/logs", title: "Logs", icon: "logs", component: Logs, nav: true },
   { path: "/settings", title: "Settings", icon: "settings", component: Settings, nav: true },

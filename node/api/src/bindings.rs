@@ -40,6 +40,16 @@ pub fn typescript() -> String {
         HashrateSample,
         MiningState,
         LogLine,
+        StratumNote,
+        // Devices.
+        Devices,
+        CpuDevice,
+        OpenClInfo,
+        OpenClDeviceInfo,
+        StratumInfo,
+        WorkerInfo,
+        WorkerRejections,
+        SetDevice,
         // The sharechain.
         ChainInfo,
         PayoutInfo,

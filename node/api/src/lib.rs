@@ -12,6 +12,7 @@ pub mod http;
 pub mod logs;
 pub mod metrics;
 pub mod rpc;
+pub mod stratum;
 pub mod types;
 pub mod ws;
 

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::handle::{Api, ApiError};
-use crate::types::{BitcoinCoreConnection, SettingsUpdate, SetupRequest};
+use crate::types::{BitcoinCoreConnection, SetDevice, SettingsUpdate, SetupRequest};
 
 /// Largest request body the node's API accepts: a share or transaction at the weight limit in
 /// hex, with room to spare. Larger bodies are answered `413 Payload Too Large`.
@@ -67,6 +67,8 @@ pub const METHODS: &[&str] = &[
     "getstoreinfo",
     "getmininginfo",
     "setmining",
+    "getdevices",
+    "setdevice",
     "gethashratehistory",
     "getodds",
     "getnetworkparams",
@@ -156,6 +158,15 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
         let enabled: bool = required(&p, 0, "enabled")?;
         let threads: Option<u32> = RpcError::param(&p, 1, "threads")?;
         to_json(a.set_mining(enabled, threads).await?)
+    });
+    method!("getdevices", |a, _p| to_json(a.devices().await));
+    method!("setdevice", |a, p| {
+        let set = SetDevice {
+            id: required(&p, 0, "id")?,
+            enabled: RpcError::param(&p, 1, "enabled")?,
+            intensity: RpcError::param(&p, 2, "intensity")?,
+        };
+        to_json(a.set_device(&set).await?)
     });
     method!("gethashratehistory", |a, p| {
         let range: Option<u32> = RpcError::param(&p, 0, "range_secs")?;

@@ -18,6 +18,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "hashrate",
     "mining",
     "log",
+    "stratum",
 ];
 
 /// The kind of an event, as its `type` field names it.
@@ -33,6 +34,7 @@ pub fn event_kind(e: &NodeEvent) -> &'static str {
         NodeEvent::Hashrate(_) => "hashrate",
         NodeEvent::Mining(_) => "mining",
         NodeEvent::Log(_) => "log",
+        NodeEvent::Stratum(_) => "stratum",
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use p2share_api::{Api, LogBuffer, NodeFacts, Shutdown};
 use p2share_mainchain::rpc::{Auth, RpcConfig};
-use p2share_mining::MiningControl;
+use p2share_mining::{MiningControl, MiningError};
 use p2share_p2p::{load_or_create_keypair, Multiaddr, P2p, P2pConfig};
 use p2share_rpc::{CookieFile, Credentials};
 use p2share_service::{Net, Node, NodeError, NodeEvent};
@@ -30,6 +30,8 @@ pub struct App {
     pub mining: MiningControl,
     /// The API server's address, when one serves.
     pub api_addr: Option<SocketAddr>,
+    /// The Stratum server's address, when one serves.
+    pub stratum_addr: Option<SocketAddr>,
     /// The API credentials.
     pub credentials: Credentials,
     /// The embedded Bitcoin regtest chain, on a devnet.
@@ -38,6 +40,46 @@ pub struct App {
     api_stop: watch::Sender<bool>,
     api_task: Option<tokio::task::JoinHandle<()>>,
     _cookie: Option<CookieFile>,
+}
+
+/// The OpenCL devices the config enables, and the Stratum server (its address).
+async fn start_hashpower(
+    mining: &MiningControl,
+    config: &AppConfig,
+) -> Result<Option<SocketAddr>, AppError> {
+    for id in &config.mining.opencl {
+        if let Err(e) = mining
+            .set_device(id, Some(true), config.mining.opencl_intensity)
+            .await
+        {
+            tracing::warn!(device = %id, error = %e, "OpenCL device from the config not enabled");
+        }
+    }
+    let Some(stratum) = &config.mining.stratum else {
+        return Ok(None);
+    };
+    let params = config.node.params.clone();
+    let parser: p2share_stratum::AddressParser = std::sync::Arc::new(move |s: &str| {
+        crate::config::address_script(&params, "user name", s).map_err(|e| e.to_string())
+    });
+    match mining.start_stratum(stratum.clone(), parser).await {
+        Ok(addr) => Ok(Some(addr)),
+        Err(MiningError::StratumBind {
+            addr, in_use: true, ..
+        }) => Err(AppError::PortInUse {
+            what: "Stratum",
+            addr,
+        }),
+        Err(MiningError::StratumBind { addr, reason, .. }) => Err(AppError::Bind {
+            what: "Stratum",
+            addr,
+            reason,
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "no Stratum server");
+            Ok(None)
+        }
+    }
 }
 
 fn bind_error(what: &'static str, addr: SocketAddr, e: &std::io::Error) -> AppError {
@@ -197,6 +239,13 @@ impl App {
             config.mining.script.clone(),
             config.mining.threads,
         );
+        let stratum_addr = match start_hashpower(&mining, &config).await {
+            Ok(a) => a,
+            Err(e) => {
+                mining.shutdown().await;
+                return Err(e);
+            }
+        };
         let (cookie, credentials) = match &config.api.as_ref().and_then(|a| a.credentials.clone()) {
             Some((u, p)) => (None, Credentials::new(u.clone(), p.clone())),
             None => {
@@ -296,6 +345,7 @@ impl App {
             net,
             mining,
             api_addr,
+            stratum_addr,
             credentials,
             mainchain,
             logs,
@@ -325,7 +375,7 @@ impl App {
     /// Stops everything in order — miner (hasher threads joined), API server, p2p, store,
     /// embedded mainchain — and returns when all are closed and the store is consistent.
     pub async fn shutdown(mut self) {
-        self.mining.stop().await;
+        self.mining.shutdown().await;
         let _ = self.api_stop.send(true);
         if let Some(t) = self.api_task.take() {
             let _ = t.await;

@@ -7,6 +7,7 @@
 //! The devnet's parameters are kept in `<datadir>/devnet.toml`; another machine joins with the
 //! devnet's id (`<genesis time>-<bits>`) and a peer.
 
+use p2share_stratum::StratumConfig;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -67,6 +68,9 @@ pub struct DevnetOptions {
     pub block_target_ratio: u64,
     /// Start mining at once.
     pub mine: bool,
+    /// The Stratum server's address (`None`: no server). On a devnet its difficulty starts
+    /// tiny (1e-4) so that any test client finds shares in seconds.
+    pub stratum_bind: Option<SocketAddr>,
     /// Log settings for the binary.
     pub log: LogConfig,
 }
@@ -123,6 +127,12 @@ pub fn devnet_config(
             script: Some(script),
             threads: opts.threads.max(1),
             start: opts.mine,
+            stratum: opts.stratum_bind.map(|bind| StratumConfig {
+                bind,
+                ..StratumConfig::devnet()
+            }),
+            opencl: Vec::new(),
+            opencl_intensity: None,
         },
         devnet_id: Some(devnet_id(&params)),
         logs,

@@ -38,6 +38,8 @@ pub struct LaunchDefaults {
     pub listen: Multiaddr,
     /// Hasher threads.
     pub threads: usize,
+    /// The Stratum server's address (`None`: none).
+    pub stratum_bind: Option<SocketAddr>,
     /// The devnet's embedded mainchain JSON-RPC address.
     pub bitcoin_rpc_bind: SocketAddr,
     /// The devnet's embedded mainchain Esplora address.
@@ -180,6 +182,7 @@ impl Launcher {
                     esplora_bind: defaults.esplora_bind,
                     block_target_ratio: defaults.block_target_ratio,
                     mine: true,
+                    stratum_bind: defaults.stratum_bind,
                     log: defaults.log.clone(),
                 };
                 devnet_config(&opts, logs)?.0
@@ -251,6 +254,14 @@ impl Launcher {
                 script: Some(script),
                 threads: defaults.threads,
                 start: true,
+                stratum: defaults
+                    .stratum_bind
+                    .map(|bind| p2share_stratum::StratumConfig {
+                        bind,
+                        ..p2share_stratum::StratumConfig::default()
+                    }),
+                opencl: Vec::new(),
+                opencl_intensity: None,
             },
             devnet_id: None,
             logs,

@@ -16,6 +16,7 @@ pub mod embedded;
 pub mod error;
 pub mod launcher;
 pub mod logging;
+pub mod stratum;
 pub mod supervise;
 
 pub use app::App;

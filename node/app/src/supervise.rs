@@ -56,6 +56,7 @@ pub fn launcher_for(root: &Path, first: &AppConfig) -> Launcher {
                     .with(p2share_p2p::Protocol::Tcp(29333))
             }),
             threads: first.mining.threads,
+            stratum_bind: first.mining.stratum.as_ref().map(|s| s.bind),
             bitcoin_rpc_bind: any(18443),
             esplora_bind: any(3002),
             block_target_ratio: 30,

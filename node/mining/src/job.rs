@@ -56,6 +56,9 @@ pub struct MiningJob {
     pub selected: Option<bitcoin::OutPoint>,
     /// The chain's magic (for the share commitment when the job is re-targeted to a payout).
     pub magic: [u8; 4],
+    /// The merkle branch of the sharebase (index 0) over the share's other transactions'
+    /// wtxids: re-targeting a job to another payout rehashes one leaf, not the whole tree.
+    pub sharebase_branch: Vec<TxMerkleNode>,
 }
 
 /// Why a job's coinbase cannot be split around its extranonce.
@@ -236,7 +239,13 @@ impl MiningJob {
         {
             out.script_pubkey = script.clone();
         }
-        job.share.head.header.tx_root = p2share_consensus::validation::tx_root(&job.share.txs);
+        let sharebase_id = job
+            .share
+            .txs
+            .first()
+            .map(|t| t.compute_wtxid().to_byte_array())
+            .unwrap_or_default();
+        job.share.head.header.tx_root = fold_branch(sharebase_id, &self.sharebase_branch);
         let commitment =
             p2share_consensus::validation::commitment_script(self.magic, &job.share.head.header);
         let cb = &mut job.share.head.work.coinbase;
@@ -362,6 +371,13 @@ pub fn build_job(
     }
     let share_target = decode_compact(share.head.header.bits).unwrap_or(Target::ZERO);
     let (coinb1, coinb2) = split_coinbase(&share.head.work.coinbase)?;
+    let others: Vec<TxMerkleNode> = share
+        .txs
+        .iter()
+        .skip(1)
+        .map(|t| TxMerkleNode::from_byte_array(t.compute_wtxid().to_byte_array()))
+        .collect();
+    let sharebase_branch = coinbase_branch(&others);
     Ok(MiningJob {
         id,
         share,
@@ -375,6 +391,7 @@ pub fn build_job(
         coinb2,
         selected: chain.next_payout().map(|p| p.outpoint),
         magic: chain.params().magic,
+        sharebase_branch,
     })
 }
 
@@ -448,6 +465,69 @@ mod tests {
             let (c1, c2) = split_coinbase(&cb).unwrap();
             let joined = [c1.as_slice(), &en, c2.as_slice()].concat();
             assert_eq!(joined, serialize(&cb), "height {height}");
+        }
+    }
+
+    /// A job re-targeted to another payout has the share header and commitment a job built
+    /// for that payout from the start has (the sharebase branch stands in for the whole tree).
+    #[test]
+    fn a_job_for_another_payout_equals_one_built_for_it() {
+        use p2share_testkit::{Kind, TestChain, TestKey};
+        let mut chain = TestChain::new(p2share_consensus::ChainParams::regtest()).unwrap();
+        let a = TestKey::from_seed(1).script(Kind::P2wpkh);
+        let b = TestKey::from_seed(2).script(Kind::P2wpkh);
+        // Some shares, so that payouts are selected (n > 0) and a spend is possible.
+        let mut spendable = Vec::new();
+        for _ in 0..6 {
+            let (share, _) = chain.mine(&a, vec![]).unwrap();
+            spendable.push(share.txs[0].clone());
+        }
+        let input = p2share_testkit::Spendable::output_of(
+            &spendable[0],
+            0,
+            &TestKey::from_seed(1),
+            Kind::P2wpkh,
+        )
+        .unwrap();
+        let value = input.output.value - bitcoin::Amount::from_sat(1_000);
+        let spend = p2share_testkit::spend(
+            &[input],
+            vec![bitcoin::TxOut {
+                value,
+                script_pubkey: b.clone(),
+            }],
+        );
+        for txs in [vec![], vec![spend]] {
+            let template = BlockTemplate {
+                version: 0x2000_0000,
+                previous_block_hash: bitcoin::BlockHash::all_zeros(),
+                height: 1,
+                transactions: vec![],
+                coinbase_value: bitcoin::Amount::from_sat(5_000_000_000),
+                default_witness_commitment: None,
+                target: Target::MAX,
+                bits: bitcoin::CompactTarget::from_consensus(0x207f_ffff),
+                cur_time: 1_700_000_000,
+                min_time: 0,
+                longpoll_id: None,
+                weight_limit: None,
+                sigop_limit: None,
+                rules: vec![],
+            };
+            let built_a = build_job(&chain.chain, &template, &a, txs.clone(), 7, 1).unwrap();
+            let built_b = build_job(&chain.chain, &template, &b, txs.clone(), 7, 1).unwrap();
+            let moved = built_a.for_payout(&b).unwrap();
+            assert_eq!(
+                moved.share.head.header.tx_root,
+                built_b.share.head.header.tx_root
+            );
+            assert_eq!(moved.share.txs, built_b.share.txs);
+            assert_eq!(
+                moved.share.head.work.coinbase,
+                built_b.share.head.work.coinbase
+            );
+            assert_eq!(moved.coinb1, built_b.coinb1);
+            assert_eq!(moved.coinb2, built_b.coinb2);
         }
     }
 }

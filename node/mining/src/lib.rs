@@ -14,15 +14,18 @@ pub mod job;
 pub mod miner;
 pub mod relay;
 pub mod service;
+pub mod stratum;
 
 pub use control::{MiningControl, MiningError};
 pub use core::{Finder, Generation, Met, SolutionSink, Solved};
-pub use cpu::CpuWorker;
+pub use cpu::{HasherWorker, Hashing};
 pub use job::{
     assemble_block, build_job, coinbase_branch, fold_branch, split_coinbase, JobError, MiningJob,
     Rolled, EXTRANONCE1_SIZE, EXTRANONCE_SIZE, VERSION_ROLLING_MASK,
 };
-pub use miner::{hashes_for, start_miner, start_miner_with, Miner, MiningStats, WorkInfo};
+pub use miner::{
+    hashes_for, start_miner, start_miner_with, DeviceStats, Miner, MiningStats, WorkInfo,
+};
 pub use p2share_service::FoundBlock;
 pub use relay::{start_relay, Relayed};
 pub use service::JobService;

@@ -11,7 +11,7 @@ use p2share_service::{FoundBlock, Net};
 use serde::Serialize;
 use tokio::sync::{watch, Mutex};
 
-use crate::cpu::CpuWorker;
+use crate::cpu::HasherWorker;
 use crate::service::JobService;
 
 /// Live mining figures.
@@ -57,6 +57,19 @@ pub struct MiningStats {
     pub backend: String,
     /// Hasher threads.
     pub threads: usize,
+    /// OpenCL devices mining (or that failed), by id.
+    pub opencl: std::collections::BTreeMap<String, DeviceStats>,
+}
+
+/// One OpenCL device's figures.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DeviceStats {
+    /// Hashes per second.
+    pub hashrate: f64,
+    /// Hashes done.
+    pub hashes: u64,
+    /// Why it stopped, if it failed.
+    pub error: Option<String>,
 }
 
 /// Expected hashes to meet `target` (2^256 / target, via difficulty × 2^32).
@@ -81,7 +94,7 @@ pub struct WorkInfo {
 #[derive(Clone, Debug)]
 pub struct Miner {
     service: JobService,
-    cpu: CpuWorker,
+    cpu: HasherWorker,
 }
 
 impl Miner {
@@ -151,7 +164,7 @@ pub fn start_miner_with(
     stats: Arc<Mutex<MiningStats>>,
 ) -> Result<Miner, String> {
     let service = JobService::start(net, mainchain, script.clone(), stats.clone());
-    match CpuWorker::start(&service, script, threads, stats) {
+    match HasherWorker::start_cpu(&service, script, threads, stats) {
         Ok(cpu) => Ok(Miner { service, cpu }),
         Err(e) => {
             service.stop();

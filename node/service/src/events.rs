@@ -77,6 +77,23 @@ pub enum NodeEvent {
     Mining(MiningState),
     /// A log line (from the log bridge the binary installs).
     Log(LogLine),
+    /// A mining device on the Stratum port connected, authorized, changed difficulty, had a
+    /// share rejected or went away.
+    Stratum(StratumNote),
+}
+
+/// What a mining device on the Stratum port did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct StratumNote {
+    /// Connection id.
+    #[ts(type = "number")]
+    pub id: u64,
+    /// Its user name (`address.worker`; empty before authorize).
+    pub worker: String,
+    /// `connected`, `authorized`, `difficulty`, `rejected` or `disconnected`.
+    pub kind: String,
+    /// The remote address, the new difficulty, or the reason.
+    pub detail: String,
 }
 
 /// Where sync stands, for the API and the logs.

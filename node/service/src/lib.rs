@@ -10,7 +10,8 @@ pub mod node;
 pub mod sync;
 
 pub use events::{
-    FoundBlock, HasherRate, HashrateSample, LogLine, MiningState, NodeEvent, Origin, SyncStatus,
+    FoundBlock, HasherRate, HashrateSample, LogLine, MiningState, NodeEvent, Origin, StratumNote,
+    SyncStatus,
 };
 pub use node::{unix_now, ChainSummary, Node, NodeError, ShareRecord, DEFAULT_WINDOW};
 pub use sync::Net;

@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { computeLuck, eligibleRanges, inRanges, isLoopbackBind, isSelected } from "./derived";
-import { goodBlock, mineBlock, selectedMine, shareRanges } from "../test/fixtures";
+import type { HashrateSeries } from "../bindings";
+import {
+  chartSeries,
+  computeLuck,
+  eligibleRanges,
+  hasherLabel,
+  inRanges,
+  isLoopbackBind,
+  isSelected,
+  rejectedReasons,
+  rejectedTotal,
+  workerLabel,
+} from "./derived";
+import { BITAXE_USER, bitaxe, goodBlock, history, mineBlock, NERDMINER_USER, selectedMine, shareRanges } from "../test/fixtures";
 
 describe("isSelected", () => {
   it("tells a selection from the n = 0 note", () => {
@@ -48,4 +60,79 @@ describe("isLoopbackBind", () => {
     ["[::]:9332", false],
     ["10.0.0.1", false],
   ])("%s → %s", (bind, loop) => expect(isLoopbackBind(bind)).toBe(loop));
+});
+
+describe("hashers", () => {
+  it("names them as people say them", () => {
+    expect(hasherLabel("cpu")).toBe("CPU");
+    expect(hasherLabel("opencl:0:1")).toBe("GPU 0:1");
+    expect(hasherLabel(`stratum:${BITAXE_USER}`)).toBe("bitaxe");
+    expect(hasherLabel("stratum:bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080")).toBe("bcrt1q…ygt080");
+    expect(hasherLabel("something-new")).toBe("something-new");
+    expect(workerLabel("bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080.rack.2")).toBe("rack.2");
+    expect(workerLabel("")).toBe("unnamed device");
+  });
+
+  it("sums and words rejections", () => {
+    expect(rejectedTotal(bitaxe.rejected)).toBe(4);
+    expect(rejectedReasons(bitaxe.rejected)).toBe("3 stale · 1 below the difficulty");
+    expect(rejectedReasons({ stale: 0, duplicate: 2, low_difficulty: 0, bad_job: 1, other: 5 })).toBe("2 duplicate · 1 unknown job · 5 other");
+    expect(rejectedReasons({ stale: 0, duplicate: 0, low_difficulty: 0, bad_job: 0, other: 0 })).toBe("none");
+  });
+});
+
+describe("chartSeries", () => {
+  it("draws one line per hasher, named, and their total", () => {
+    const lines = chartSeries(history.hashers);
+    expect(lines.map((l) => [l.name, l.kind])).toEqual([
+      ["Total", "total"],
+      ["CPU", "device"],
+      ["GPU 0:0", "device"],
+      ["bitaxe", "device"],
+      ["nerdminer", "device"],
+    ]);
+    expect(lines[0]!.points).toEqual([
+      [1795628880, 66100000 + 21300000 + 1.09e12 + 59800],
+      [1795628890, 66400000 + 21500000 + 1.12e12 + 61200],
+    ]);
+    expect(lines[3]!.points).toBe(history.hashers[2]!.points);
+  });
+
+  it("draws a lone hasher without a total, and nothing without points", () => {
+    expect(chartSeries([history.hashers[0]!])).toEqual([{ name: "CPU", points: history.hashers[0]!.points, kind: "device" }]);
+    expect(chartSeries([{ name: "cpu", points: [] }])).toEqual([]);
+    // A hasher without samples in the range is left out (and does not make a total).
+    expect(chartSeries([history.hashers[0]!, { name: "opencl:0:0", points: [] }]).map((l) => l.name)).toEqual(["CPU"]);
+  });
+
+  it("sums what a hasher lacks at a time as zero", () => {
+    const lines = chartSeries([
+      { name: "cpu", points: [[10, 5], [20, 6]] },
+      { name: `stratum:${NERDMINER_USER}`, points: [[20, 1]] },
+    ]);
+    expect(lines[0]).toEqual({ name: "Total", points: [[10, 5], [20, 7]], kind: "total" });
+  });
+
+  it("tells apart two devices of one name by their address", () => {
+    const lines = chartSeries([
+      { name: "stratum:bcrt1qaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1.bitaxe", points: [[1, 1]] },
+      { name: "stratum:bcrt1qbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2.bitaxe", points: [[1, 2]] },
+    ]);
+    expect(lines.map((l) => l.name)).toEqual(["Total", "bitaxe (bcrt1q…aaaaa1)", "bitaxe (bcrt1q…bbbbb2)"]);
+  });
+
+  it("groups the slowest beyond eight devices as other devices", () => {
+    const workers: HashrateSeries[] = Array.from({ length: 12 }, (_, i) => ({
+      name: `stratum:bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080.axe${String(i).padStart(2, "0")}`,
+      points: [[100, (i + 1) * 1e12]],
+    }));
+    const lines = chartSeries([{ name: "cpu", points: [[100, 5e7]] }, ...workers]);
+    // Total, the 7 fastest on their own (in hasher order), the other 6 (the CPU among them) summed.
+    expect(lines).toHaveLength(9);
+    expect(lines.map((l) => l.name)).toEqual(["Total", "axe05", "axe06", "axe07", "axe08", "axe09", "axe10", "axe11", "Other devices (6)"]);
+    const other = lines[8]!;
+    expect(other.kind).toBe("other");
+    expect(other.points).toEqual([[100, (1 + 2 + 3 + 4 + 5) * 1e12 + 5e7]]);
+    expect(lines[0]!.points).toEqual([[100, 78e12 + 5e7]]);
+  });
 });

@@ -62,6 +62,8 @@ describe("TauriTransport", () => {
       getsyncstatus: {},
       getmininginfo: {},
       setmining: { enabled: true, threads: 3 },
+      getdevices: {},
+      setdevice: { id: "0:0", enabled: true, intensity: 24 },
       gethashratehistory: { rangeSecs: 600 },
       getodds: { scriptOrAddress: "bcrt1qx" },
       getnetworkparams: {},
@@ -97,6 +99,8 @@ describe("TauriTransport", () => {
       getsyncstatus: true,
       getmininginfo: true,
       setmining: true,
+      getdevices: true,
+      setdevice: true,
       gethashratehistory: true,
       getodds: true,
       getnetworkparams: true,
@@ -122,6 +126,9 @@ describe("TauriTransport", () => {
   it("sends null for a missing optional parameter", () => {
     expect(namedArgs("setmining", [false])).toEqual({ enabled: false, threads: null });
     expect(namedArgs("listbitcoinblocks")).toEqual({ count: null });
+    // An intensity alone leaves the device's enabled flag as it is.
+    expect(namedArgs("setdevice", ["0:0", undefined, 20])).toEqual({ id: "0:0", enabled: null, intensity: 20 });
+    expect(namedArgs("setdevice", ["1:0", false])).toEqual({ id: "1:0", enabled: false, intensity: null });
   });
 
   it("turns rejections into RpcErrors with the node's code", async () => {

@@ -39,6 +39,8 @@ export const ARG_NAMES: { readonly [M in MethodName]: ArgNamesOf<Params<M>> } = 
   getsyncstatus: [],
   getmininginfo: [],
   setmining: ["enabled", "threads"],
+  getdevices: [],
+  setdevice: ["id", "enabled", "intensity"],
   gethashratehistory: ["rangeSecs"],
   getodds: ["scriptOrAddress"],
   getnetworkparams: [],

@@ -6,6 +6,7 @@ import type {
   BitcoinCoreConnection,
   BitcoinCoreTest,
   ChainInfo,
+  Devices,
   HashrateHistory,
   LogLine,
   MiningInfo,
@@ -42,6 +43,10 @@ export interface Methods {
   getsyncstatus: { params: []; result: SyncStatus };
   getmininginfo: { params: []; result: MiningInfo };
   setmining: { params: [enabled: boolean, threads?: number]; result: MiningState };
+  /** The CPU miner, the OpenCL devices, the Stratum server and the devices on it. */
+  getdevices: { params: []; result: Devices };
+  /** Enables, disables or tunes an OpenCL device; answers with every device. */
+  setdevice: { params: [id: string, enabled?: boolean, intensity?: number]; result: Devices };
   gethashratehistory: { params: [rangeSecs?: number]; result: HashrateHistory };
   getodds: { params: [scriptOrAddress: string]; result: Odds };
   getnetworkparams: { params: []; result: NetworkParams };

@@ -48,7 +48,7 @@ hash: string,
 /**
  * Its height.
  */
-height: number, } | { "type": "bitcoin_block" } & FoundBlock | { "type": "hashrate" } & HashrateSample | { "type": "mining" } & MiningState | { "type": "log" } & LogLine;
+height: number, } | { "type": "bitcoin_block" } & FoundBlock | { "type": "hashrate" } & HashrateSample | { "type": "mining" } & MiningState | { "type": "log" } & LogLine | { "type": "stratum" } & StratumNote;
 
 /**
  * Where a share came from (for logs and relay decisions).
@@ -215,6 +215,304 @@ target: string,
  * The message with its fields (`key=value`).
  */
 message: string, };
+
+/**
+ * What a mining device on the Stratum port did.
+ */
+export type StratumNote = { 
+/**
+ * Connection id.
+ */
+id: number, 
+/**
+ * Its user name (`address.worker`; empty before authorize).
+ */
+worker: string, 
+/**
+ * `connected`, `authorized`, `difficulty`, `rejected` or `disconnected`.
+ */
+kind: string, 
+/**
+ * The remote address, the new difficulty, or the reason.
+ */
+detail: string, };
+
+/**
+ * `getdevices`.
+ */
+export type Devices = { 
+/**
+ * The CPU miner.
+ */
+cpu: CpuDevice, 
+/**
+ * OpenCL devices.
+ */
+opencl: OpenClInfo, 
+/**
+ * The Stratum server and its workers.
+ */
+stratum: StratumInfo, };
+
+/**
+ * The CPU miner.
+ */
+export type CpuDevice = { 
+/**
+ * Mining now.
+ */
+mining: boolean, 
+/**
+ * Hasher threads (the configured count while stopped).
+ */
+threads: number, 
+/**
+ * The most threads `setmining` takes.
+ */
+max_threads: number, 
+/**
+ * `sha-ni`, `avx512`, `avx2` or `portable`, once known.
+ */
+backend: string | null, 
+/**
+ * Hashes per second.
+ */
+hashrate: number, };
+
+/**
+ * The OpenCL side.
+ */
+export type OpenClInfo = { 
+/**
+ * An OpenCL loader and platform were found.
+ */
+available: boolean, 
+/**
+ * Why not, when not.
+ */
+error: string | null, 
+/**
+ * Intensities `setdevice` takes: `[lowest, highest]`.
+ */
+intensity_range: [number, number], 
+/**
+ * The devices.
+ */
+devices: Array<OpenClDeviceInfo>, };
+
+/**
+ * One OpenCL device.
+ */
+export type OpenClDeviceInfo = { 
+/**
+ * `"<platform>:<device>"`, what `setdevice` and the config take.
+ */
+id: string, 
+/**
+ * The device's name.
+ */
+name: string, 
+/**
+ * Its vendor.
+ */
+vendor: string, 
+/**
+ * Its platform (driver).
+ */
+platform: string, 
+/**
+ * `gpu`, `cpu` or `accelerator`.
+ */
+kind: string, 
+/**
+ * Compute units.
+ */
+compute_units: number, 
+/**
+ * The most clock, MHz.
+ */
+max_clock_mhz: number, 
+/**
+ * Global memory, bytes.
+ */
+global_memory: number, 
+/**
+ * Nonces per work item (the kernel's vector width).
+ */
+vector_width: number, 
+/**
+ * Mines while mining is on.
+ */
+enabled: boolean, 
+/**
+ * Log2 of the most nonces per launch.
+ */
+intensity: number, 
+/**
+ * Mining now.
+ */
+mining: boolean, 
+/**
+ * Hashes per second.
+ */
+hashrate: number, 
+/**
+ * Why it stopped or did not start.
+ */
+error: string | null, };
+
+/**
+ * The Stratum server.
+ */
+export type StratumInfo = { 
+/**
+ * It listens.
+ */
+enabled: boolean, 
+/**
+ * Its address.
+ */
+bind: string | null, 
+/**
+ * Where to point a device (`stratum+tcp://…`), the LAN's first.
+ */
+urls: Array<string>, 
+/**
+ * The node's own address, a ready user name (`<address>.<worker>`); any address of the
+ * network works, and its shares pay it.
+ */
+user: string | null, 
+/**
+ * Difficulty clamps and the start value.
+ */
+min_difficulty: number | null, 
+/**
+ * The highest difficulty.
+ */
+max_difficulty: number | null, 
+/**
+ * A new connection's difficulty.
+ */
+start_difficulty: number | null, 
+/**
+ * Seconds between a device's shares that vardiff aims at.
+ */
+share_interval_secs: number | null, 
+/**
+ * Devices connected now.
+ */
+workers: Array<WorkerInfo>, };
+
+/**
+ * A mining device connected to the Stratum server.
+ */
+export type WorkerInfo = { 
+/**
+ * Connection id.
+ */
+id: number, 
+/**
+ * The user name it authorized with (`address.worker`; empty before authorize).
+ */
+worker: string, 
+/**
+ * The address its shares pay.
+ */
+address: string, 
+/**
+ * The worker name (after the first `.`).
+ */
+name: string, 
+/**
+ * Its user agent (from `mining.subscribe`).
+ */
+user_agent: string, 
+/**
+ * Its socket address.
+ */
+remote: string, 
+/**
+ * Unix seconds it connected.
+ */
+connected_at: number, 
+/**
+ * Unix seconds of its last line.
+ */
+last_seen: number, 
+/**
+ * Its difficulty now.
+ */
+difficulty: number, 
+/**
+ * Hashes per second over the last minute (from accepted difficulty).
+ */
+hashrate_1m: number, 
+/**
+ * … 15 minutes.
+ */
+hashrate_15m: number, 
+/**
+ * … an hour.
+ */
+hashrate_1h: number, 
+/**
+ * Accepted device shares.
+ */
+accepted: number, 
+/**
+ * Rejected device shares by reason.
+ */
+rejected: WorkerRejections, 
+/**
+ * Its best share's difficulty.
+ */
+best_difficulty: number, 
+/**
+ * Shares that met the sharechain's or Bitcoin's target.
+ */
+solutions: number, };
+
+/**
+ * A Stratum worker's rejected shares by reason.
+ */
+export type WorkerRejections = { 
+/**
+ * Jobs issued before a clean notify (error 21).
+ */
+stale: number, 
+/**
+ * Submitted before (error 22).
+ */
+duplicate: number, 
+/**
+ * Below the job's difficulty (error 23).
+ */
+low_difficulty: number, 
+/**
+ * Unknown job (error 21).
+ */
+bad_job: number, 
+/**
+ * Anything else (errors 20, 24, 25).
+ */
+other: number, };
+
+/**
+ * `setdevice` parameters.
+ */
+export type SetDevice = { 
+/**
+ * The OpenCL device id.
+ */
+id: string, 
+/**
+ * Mine on it while mining is on.
+ */
+enabled: boolean | null, 
+/**
+ * Log2 of the most nonces per launch.
+ */
+intensity: number | null, };
 
 /**
  * `getsharechaininfo`: the active chain in numbers, with sync status and mempool size.

@@ -1,10 +1,12 @@
-// Hashrate over time, one line per hasher (Chart.js, only the parts registered below).
+// Hashrate over time: one line per hasher, and their total (Chart.js, only the parts registered
+// below). The lines come from `chartSeries` (api/derived.ts), which names and groups them.
 import { useEffect, useRef } from "react";
 import {
   Chart,
   Filler,
   Legend,
   LinearScale,
+  LogarithmicScale,
   LineController,
   LineElement,
   PointElement,
@@ -13,12 +15,14 @@ import {
 } from "chart.js";
 import { formatHashrate } from "../format";
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Filler, Tooltip, Legend);
 
 export interface Series {
   name: string;
   /** `[unix seconds, hashes per second]`, oldest first. */
   points: Array<[number, number]>;
+  /** A hasher's own line (the default), the total, or the hashers summed as "other". */
+  kind?: "device" | "total" | "other";
 }
 
 function cssVar(name: string, fallback: string): string {
@@ -40,10 +44,59 @@ function tickStep(rangeSecs: number): number {
 
 type LineDataset = ChartDataset<"line", Array<{ x: number; y: number }>>;
 
+/**
+ * Whether the lines need a logarithmic y axis to all be seen: a Bitaxe at 1 TH/s next to a CPU
+ * at 60 MH/s would draw the CPU flat on zero. True when the devices' averages differ 100-fold.
+ */
+export function needsLogScale(series: Series[]): boolean {
+  const averages = series
+    .filter((s) => (s.kind ?? "device") !== "total")
+    .map((s) => {
+      const up = s.points.filter(([, y]) => y > 0);
+      return up.length ? up.reduce((a, [, y]) => a + y, 0) / up.length : 0;
+    })
+    .filter((a) => a > 0);
+  return averages.length > 1 && Math.max(...averages) >= 100 * Math.min(...averages);
+}
+
+/** The y axis: from zero, or logarithmic with a label per power of ten (of 1000 when many). */
+function yScale(log: boolean, text: string, grid: string) {
+  const label = (v: number | string) => formatHashrate(Number(v));
+  if (!log) {
+    return { type: "linear" as const, beginAtZero: true, grid: { color: grid }, ticks: { color: text, maxTicksLimit: 5, callback: label } };
+  }
+  return {
+    type: "logarithmic" as const,
+    grid: { color: grid },
+    afterBuildTicks: (axis: { min: number; max: number; ticks: Array<{ value: number }> }) => {
+      const decades: number[] = [];
+      for (let e = Math.ceil(Math.log10(Math.max(axis.min, 1))); 10 ** e <= axis.max; e++) decades.push(e);
+      const shown = decades.length > 5 ? decades.filter((e) => e % 3 === 0) : decades;
+      if (shown.length > 0) axis.ticks = shown.map((e) => ({ value: 10 ** e }));
+    },
+    ticks: { color: text, autoSkip: false, callback: label },
+  };
+}
+
+const PALETTE: Array<[string, string]> = [
+  ["--chart-1", "#3b5bdb"],
+  ["--chart-2", "#e8590c"],
+  ["--chart-3", "#2b8a3e"],
+  ["--chart-4", "#9c36b5"],
+  ["--chart-5", "#0c8599"],
+  ["--chart-6", "#c2255c"],
+  ["--chart-7", "#5c940d"],
+  ["--chart-8", "#e67700"],
+];
+
 function datasets(series: Series[]): LineDataset[] {
-  const palette = [cssVar("--chart-1", "#2f6fde"), cssVar("--chart-2", "#d9822b"), cssVar("--chart-3", "#1f9d6b"), cssVar("--chart-4", "#a34fd1")];
-  return series.map((s, i) => {
-    const color = palette[i % palette.length]!;
+  const palette = PALETTE.map(([name, fallback]) => cssVar(name, fallback));
+  let next = 0;
+  return series.map((s) => {
+    const kind = s.kind ?? "device";
+    // The total and "other devices" in the text's colours, dashed; each device its own colour.
+    const color =
+      kind === "total" ? cssVar("--text", "#18202c") : kind === "other" ? cssVar("--text-muted", "#5d6778") : palette[next++ % palette.length]!;
     return {
       label: s.name,
       data: s.points.map(([x, y]) => ({ x, y })),
@@ -51,7 +104,8 @@ function datasets(series: Series[]): LineDataset[] {
       backgroundColor: `${color}22`,
       fill: series.length === 1,
       pointRadius: 0,
-      borderWidth: 2,
+      borderWidth: kind === "device" ? 2 : 1.5,
+      borderDash: kind === "total" ? [6, 4] : kind === "other" ? [2, 3] : [],
       tension: 0.25,
     };
   });
@@ -71,6 +125,7 @@ export function HashrateChart({
   const chartRef = useRef<Chart<"line", Array<{ x: number; y: number }>> | null>(null);
   const latest = useRef({ series, rangeSecs, now });
   latest.current = { series, rangeSecs, now };
+  const buildRef = useRef<(() => void) | null>(null);
 
   // Create once; restyle on theme changes.
   useEffect(() => {
@@ -112,14 +167,10 @@ export function HashrateChart({
                 callback: (v) => clock(Number(v), latest.current.rangeSecs <= 600),
               },
             },
-            y: {
-              beginAtZero: true,
-              grid: { color: grid },
-              ticks: { color: text, maxTicksLimit: 5, callback: (v) => formatHashrate(Number(v)) },
-            },
+            y: yScale(needsLogScale(s), text, grid),
           },
           plugins: {
-            legend: { display: s.length > 1, labels: { color: text } },
+            legend: { display: s.length > 1, labels: { color: text, boxWidth: 14, boxHeight: 2 } },
             tooltip: {
               callbacks: {
                 title: (items) => (items[0] ? clock(items[0].parsed.x ?? 0, true) : ""),
@@ -131,6 +182,7 @@ export function HashrateChart({
       });
     };
     build();
+    buildRef.current = build;
     const rebuild = () => build();
     window.addEventListener("p2share-theme", rebuild);
     const mq = window.matchMedia?.("(prefers-color-scheme: dark)");
@@ -140,6 +192,7 @@ export function HashrateChart({
       mq?.removeEventListener?.("change", rebuild);
       chartRef.current?.destroy();
       chartRef.current = null;
+      buildRef.current = null;
     };
   }, []);
 
@@ -147,6 +200,11 @@ export function HashrateChart({
   useEffect(() => {
     const chart = chartRef.current;
     if (!chart) return;
+    // A device much faster or slower than the rest came or went: the y axis changes kind.
+    if ((chart.options.scales?.y?.type === "logarithmic") !== needsLogScale(series)) {
+      buildRef.current?.();
+      return;
+    }
     const fresh = datasets(series);
     const same =
       chart.data.datasets.length === fresh.length &&

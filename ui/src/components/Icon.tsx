@@ -4,6 +4,7 @@ export type IconName =
   | "shares"
   | "blocks"
   | "mining"
+  | "devices"
   | "network"
   | "settings"
   | "logs"
@@ -19,6 +20,7 @@ const PATHS: Record<IconName, string> = {
   shares: "M3 7h18v4H3z M3 13h11v4H3z M16 13h5v4h-5z",
   blocks: "M4 4h7v7H4z M13 4h7v7h-7z M4 13h7v7H4z M13 13h7v7h-7z",
   mining: "M14 3l7 7-3 1-5-5z M12.5 7.5l4 4L7 21l-4-4z",
+  devices: "M7 7h10v10H7z M10.5 10.5h3v3h-3z M10 3v4 M14 3v4 M10 17v4 M14 17v4 M3 10h4 M3 14h4 M17 10h4 M17 14h4",
   network: "M5 5a2 2 0 1 0 .01 0z M19 5a2 2 0 1 0 .01 0z M12 17a2 2 0 1 0 .01 0z M5 5l7 12 7-12z",
   settings:
     "M12 8a4 4 0 1 0 .01 0z M11 1h2l.5 3 2 .8 2.5-1.8 1.4 1.4-1.8 2.5.8 2 3 .5v2l-3 .5-.8 2 1.8 2.5-1.4 1.4-2.5-1.8-2 .8-.5 3h-2l-.5-3-2-.8-2.5 1.8-1.4-1.4 1.8-2.5-.8-2-3-.5v-2l3-.5.8-2L4.6 4.4 6 3l2.5 1.8 2-.8z",
@@ -31,7 +33,7 @@ const PATHS: Record<IconName, string> = {
   info: "M12 2a10 10 0 1 0 .01 0z M11 10h2v7h-2z M11 6h2v2h-2z",
 };
 
-const STROKED = new Set<IconName>(["sun", "check", "network", "setup"]);
+const STROKED = new Set<IconName>(["sun", "check", "network", "setup", "devices"]);
 
 export function Icon({ name, size = 18 }: { name: IconName; size?: number }) {
   const stroked = STROKED.has(name);

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import Blocks from "./Blocks";
 import { renderScreen } from "../test/render";
-import { goodBlock, makeFake } from "../test/fixtures";
+import { foundByBitaxe, goodBlock, makeFake, mining } from "../test/fixtures";
 
 describe("Blocks", () => {
   it("lists blocks, highlights mine, and verifies a payout locally", async () => {
@@ -45,5 +45,14 @@ describe("Blocks", () => {
   it("explains an empty list", async () => {
     renderScreen(<Blocks />, makeFake().set("listbitcoinblocks", []));
     expect(await screen.findByText(/has not found a Bitcoin block/)).toBeInTheDocument();
+  });
+  it("says which hasher found a block found here", async () => {
+    const t = makeFake().set("getmininginfo", { ...mining, blocks: [foundByBitaxe] });
+    renderScreen(<Blocks />, t);
+    const rows = await screen.findAllByTestId("block-row");
+    // mineBlock: found here by the Bitaxe; goodBlock: found here, its finder not in the miner's records.
+    await waitFor(() => expect(within(rows[0]!).getByTestId("found-here")).toHaveTextContent("found here by bitaxe"));
+    expect(within(rows[0]!).getByTestId("found-here")).toHaveAttribute("title", `found by ${foundByBitaxe.finder}`);
+    expect(within(rows[1]!).getByTestId("found-here")).toHaveTextContent(/^found here$/);
   });
 });

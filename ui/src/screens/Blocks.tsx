@@ -2,6 +2,7 @@
 import { useState } from "react";
 import type { BitcoinBlock } from "../bindings";
 import { useRpc } from "../api/hooks";
+import { hasherLabel } from "../api/derived";
 import { Card, ScreenHeader } from "../components/Card";
 import { Rpc } from "../components/Status";
 import { Tip } from "../components/Tip";
@@ -13,17 +14,20 @@ import { useNode } from "../api/node";
 export default function Blocks() {
   // `tip` events are frequent on a devnet: coalesce them over a second.
   const blocks = useRpc("listbitcoinblocks", [50], { refreshOn: ["bitcoin_block", "tip"], batchMs: 1000 });
+  // Which hasher found the blocks found here (the miner's records): a detail, left out if unknown.
+  const mining = useRpc("getmininginfo", [], { refreshOn: ["bitcoin_block"], batchMs: 1000 });
+  const finders = new Map((mining.data?.blocks ?? []).map((b) => [b.block_hash, b.finder]));
   return (
     <div className="screen" data-testid="blocks">
       <ScreenHeader title="Bitcoin blocks" />
       <Rpc state={blocks} what="Bitcoin blocks">
-        {(list) => <BlocksTable list={list} />}
+        {(list) => <BlocksTable list={list} finders={finders} />}
       </Rpc>
     </div>
   );
 }
 
-function BlocksTable({ list }: { list: BitcoinBlock[] }) {
+function BlocksTable({ list, finders }: { list: BitcoinBlock[]; finders: Map<string, string | null> }) {
   const won = list.filter((b) => b.mine).length;
   const now = Date.now() / 1000;
   return (
@@ -60,7 +64,7 @@ function BlocksTable({ list }: { list: BitcoinBlock[] }) {
             </thead>
             <tbody>
               {list.map((b) => (
-                <BlockRow key={b.share} b={b} now={now} />
+                <BlockRow key={b.share} b={b} now={now} finder={finders.get(b.bitcoin_hash) ?? null} />
               ))}
             </tbody>
           </table>
@@ -70,7 +74,7 @@ function BlocksTable({ list }: { list: BitcoinBlock[] }) {
   );
 }
 
-function BlockRow({ b, now }: { b: BitcoinBlock; now: number }) {
+function BlockRow({ b, now, finder }: { b: BitcoinBlock; now: number; finder: string | null }) {
   const hrp = useNode().params.data?.address_hrp;
   const paidTo = b.paid_address ?? (hrp ? scriptToAddress(b.paid_script, hrp) : null);
   const [result, setResult] = useState<VerifyResult | null>(null);
@@ -92,7 +96,11 @@ function BlockRow({ b, now }: { b: BitcoinBlock; now: number }) {
         <td title={formatTime(b.time)}>{formatAgo(now - b.time)}</td>
         <td className="mono">
           {shortHash(b.bitcoin_hash)}
-          {b.found_here && <span className="pill pill-accent">found here</span>}
+          {b.found_here && (
+            <span className="pill pill-accent" title={finder ? `found by ${finder}` : undefined} data-testid="found-here">
+              {finder ? `found here by ${hasherLabel(finder)}` : "found here"}
+            </span>
+          )}
           {b.outcome && b.outcome !== "accepted" && <span className="pill pill-bad">{b.outcome}</span>}
         </td>
         <td className="mono">

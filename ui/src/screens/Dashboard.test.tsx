@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import Dashboard from "./Dashboard";
 import { renderScreen } from "../test/render";
-import { makeFake, mining, odds, selectedOther } from "../test/fixtures";
+import { history, makeFake, ME_ADDRESS, mining, odds, selectedOther } from "../test/fixtures";
 
 describe("Dashboard", () => {
   it("shows v / n, the chance, and expectations", async () => {
@@ -99,5 +99,29 @@ describe("Dashboard", () => {
     renderScreen(<Dashboard />, t);
     expect(await screen.findByText(/has no mining address/)).toBeInTheDocument();
     expect(t.callsOf("getodds")).toHaveLength(0);
+  });
+  it("charts each hasher and the total, and adds devices as hashrate events name them", async () => {
+    // The fixture's samples moved to the last 20 s, so that live points do not push them out of the hour.
+    const now = Math.floor(Date.now() / 1000);
+    const recent = history.hashers.map((h) => ({ ...h, points: h.points.map(([, y], i): [number, number] => [now - 20 + 10 * i, y]) }));
+    const t = makeFake().set("gethashratehistory", { ...history, hashers: recent });
+    renderScreen(<Dashboard />, t);
+    await waitFor(() => expect(screen.getByTestId("chart-summary")).toHaveTextContent("Total: now"));
+    const names = () => (screen.getByTestId("chart-summary").textContent ?? "").split("; ").map((s) => s.split(": now")[0]);
+    expect(names()).toEqual(["Total", "CPU", "GPU 0:0", "bitaxe", "nerdminer"]);
+    act(() =>
+      t.emit({
+        type: "hashrate",
+        hashrate: 66.6e6 + 1.1e12 + 2.1e12,
+        hashers: [
+          { name: "cpu", backend: "avx2", threads: 2, hashrate: 66.6e6 },
+          { name: `stratum:${ME_ADDRESS}.bitaxe`, backend: "stratum", threads: 1, hashrate: 1.1e12 },
+          { name: `stratum:${ME_ADDRESS}.nerdqaxe`, backend: "stratum", threads: 1, hashrate: 2.1e12 },
+        ],
+      }),
+    );
+    expect(names()).toEqual(["Total", "CPU", "GPU 0:0", "bitaxe", "nerdminer", "nerdqaxe"]);
+    expect(screen.getByTestId("chart-summary")).toHaveTextContent("nerdqaxe: now 2.10 TH/s");
+    expect(screen.getByTestId("chart-summary")).toHaveTextContent("Total: now 3.20 TH/s");
   });
 });

@@ -5,7 +5,7 @@ import { useNode } from "../api/node";
 import { useDesktop } from "../api/context";
 import type { Desktop } from "../api/tauri";
 import { useNodeEvent, useRpc, type RpcState } from "../api/hooks";
-import { computeLuck, isSelected, sameScript } from "../api/derived";
+import { chartSeries, computeLuck, isSelected, sameScript } from "../api/derived";
 import { Card, ScreenHeader, Stat } from "../components/Card";
 import { ErrorNote, Loading, Note, Rpc } from "../components/Status";
 import { Tip } from "../components/Tip";
@@ -252,7 +252,8 @@ function HashrateCard() {
     setNow(Math.floor(t));
     hist.setData((h) => (h ? appendLive(h, e, t, range) : h));
   });
-  const series: Series[] = useMemo(() => hist.data?.hashers ?? [], [hist.data]);
+  // One line per hasher (CPU, GPUs, Stratum devices) and their total.
+  const series: Series[] = useMemo(() => chartSeries(hist.data?.hashers ?? []), [hist.data]);
   return (
     <Card
       title="Hashrate"

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import type { MiningInfo } from "../bindings";
 import { useNodeEvent, useRpc, useTransport } from "../api/hooks";
+import { hasherLabel } from "../api/derived";
 import { Card, ScreenHeader, Stat } from "../components/Card";
 import { ErrorNote, Rpc } from "../components/Status";
 import { DesktopOptions } from "../components/DesktopOptions";
@@ -9,13 +10,14 @@ import { formatCount, formatHashrate, formatIn, formatMs, formatNumber, formatSa
 
 export default function Mining() {
   const info = useRpc("getmininginfo", [], { refreshOn: ["mining", "found_share", "bitcoin_block"], pollMs: 5_000 });
-  // Live totals between polls (per-thread figures come with the poll).
+  // Live figures between polls (per-thread figures come with the poll). `getmininginfo` is about
+  // the CPU miner: the event's total also counts GPUs and Stratum devices, so take the CPU's.
   useNodeEvent(["hashrate"], (e) =>
     info.setData((m) =>
       m
         ? {
             ...m,
-            hashrate: e.hashrate,
+            hashrate: e.hashers.find((h) => h.name === "cpu")?.hashrate ?? m.hashrate,
             hashers:
               m.hashers?.map((h) => {
                 const live = e.hashers.find((x) => x.name === h.name);
@@ -107,6 +109,10 @@ function MiningView({ m, onChanged }: { m: MiningInfo; onChanged: () => void }) 
         <p id="threads-help" className="muted small">
           At most 4 per CPU core. Re-threading keeps the counters and found blocks.
         </p>
+        <p className="muted small">
+          Graphics cards and mining devices (Bitaxe, NerdMiner, …) are on the <a href="#/devices">Devices</a> screen;
+          graphics cards mine while mining is on here.
+        </p>
         {error && <ErrorNote error={error} what="The miner" />}
       </Card>
       <Card title="Counters" className="span-8">
@@ -164,6 +170,7 @@ function MiningView({ m, onChanged }: { m: MiningInfo; onChanged: () => void }) 
                   <th scope="col">Block</th>
                   <th scope="col">Selected</th>
                   <th scope="col" className="num">Value</th>
+                  <th scope="col">Found by</th>
                   <th scope="col">Outcome</th>
                 </tr>
               </thead>
@@ -175,6 +182,9 @@ function MiningView({ m, onChanged }: { m: MiningInfo; onChanged: () => void }) 
                     <td className="mono">{shortHash(b.block_hash)}</td>
                     <td className="mono">{b.selected ? shortHash(b.selected, 8) : "own sharebase"}</td>
                     <td className="num">{formatSats(b.value_sat)}</td>
+                    <td data-testid="finder" title={b.finder ?? undefined}>
+                      {b.finder ? hasherLabel(b.finder) : <span className="muted">—</span>}
+                    </td>
                     <td>
                       <span className={`pill ${b.outcome === "accepted" ? "pill-good" : "pill-bad"}`}>{b.outcome}</span>
                     </td>

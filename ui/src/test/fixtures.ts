@@ -1,6 +1,8 @@
 // Plausible API answers for component tests (shapes as in docs/api.md and the contract).
 import type {
   BitcoinBlock,
+  Devices,
+  FoundBlock,
   HashrateHistory,
   LogLine,
   MiningInfo,
@@ -13,12 +15,16 @@ import type {
   Settings,
   ShareRanges,
   SyncStatus,
+  WorkerInfo,
 } from "../bindings";
 import { FakeTransport } from "../api/fake";
+import { RpcError } from "../api/transport";
 
 export const ME_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 export const ME_SCRIPT = "0014751e76e8199196d454941c45d1b3a323f1433bd6";
 export const OTHER_SCRIPT = "0014f5fe54862dbb66e5db43f945c8493f6854678e88";
+/** OTHER_SCRIPT as an address of the devnet. */
+export const OTHER_ADDRESS = "bcrt1q7hl9fp3dhdnwtk6rl9zusjfldp2x0r5gpqpr8k";
 
 /** The `selection` vector of tests/data/vectors.json (docs/protocol.md §15.3). */
 export const SELECTION_VECTOR = {
@@ -150,10 +156,154 @@ export const peers: PeerInfo[] = [
   },
 ];
 
+/** Stratum user names: `<address>.<worker name>`; the NerdMiner pays another address. */
+export const BITAXE_USER = `${ME_ADDRESS}.bitaxe`;
+export const NERDMINER_USER = `${OTHER_ADDRESS}.nerdminer`;
+
+/** Every hasher's series: the CPU, PoCL's CPU device as OpenCL `0:0`, two Stratum devices. */
 export const history: HashrateHistory = {
   step_secs: 10,
-  hashers: [{ name: "cpu", points: [[1795628880, 66100000], [1795628890, 66400000]] }],
+  hashers: [
+    { name: "cpu", points: [[1795628880, 66100000], [1795628890, 66400000]] },
+    { name: "opencl:0:0", points: [[1795628880, 21300000], [1795628890, 21500000]] },
+    { name: `stratum:${BITAXE_USER}`, points: [[1795628880, 1.09e12], [1795628890, 1.12e12]] },
+    { name: `stratum:${NERDMINER_USER}`, points: [[1795628880, 59800], [1795628890, 61200]] },
+  ],
 };
+
+/** Unix seconds when the fixtures were loaded: workers' times are relative to it. */
+const LOADED = Math.floor(Date.now() / 1000);
+
+/** A Bitaxe Gamma (BM1370) paying this node's address. */
+export const bitaxe: WorkerInfo = {
+  id: 3,
+  worker: BITAXE_USER,
+  address: ME_ADDRESS,
+  name: "bitaxe",
+  user_agent: "bitaxe/BM1370/v2.4.5",
+  remote: "192.168.1.41:51022",
+  connected_at: LOADED - 3 * 3600,
+  last_seen: LOADED - 4,
+  difficulty: 2560,
+  hashrate_1m: 1.12e12,
+  hashrate_15m: 1.09e12,
+  hashrate_1h: 1.1e12,
+  accepted: 1078,
+  rejected: { stale: 3, duplicate: 0, low_difficulty: 1, bad_job: 0, other: 0 },
+  best_difficulty: 48_300_000,
+  solutions: 12,
+};
+
+/** A NerdMiner (ESP32, ~60 kH/s, difficulty below 1) paying another address. */
+export const nerdminer: WorkerInfo = {
+  id: 7,
+  worker: NERDMINER_USER,
+  address: OTHER_ADDRESS,
+  name: "nerdminer",
+  user_agent: "NerdMinerV2/1.6.3",
+  remote: "192.168.1.57:60310",
+  connected_at: LOADED - 86_400,
+  last_seen: LOADED - 9,
+  difficulty: 0.00014,
+  hashrate_1m: 61_200,
+  hashrate_15m: 59_800,
+  hashrate_1h: 60_100,
+  accepted: 8602,
+  rejected: { stale: 0, duplicate: 0, low_difficulty: 0, bad_job: 0, other: 0 },
+  best_difficulty: 0.0213,
+  solutions: 0,
+};
+
+/** `getdevices`: the CPU miner, PoCL's CPU device as OpenCL `0:0`, the Stratum server with two devices. */
+export const devices: Devices = {
+  cpu: { mining: true, threads: 2, max_threads: 16, backend: "avx2", hashrate: 66_640_000 },
+  opencl: {
+    available: true,
+    error: null,
+    intensity_range: [8, 31],
+    devices: [
+      {
+        id: "0:0",
+        name: "cpu-haswell-Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz",
+        vendor: "GenuineIntel",
+        platform: "Portable Computing Language",
+        kind: "cpu",
+        compute_units: 12,
+        max_clock_mhz: 4600,
+        global_memory: 13_348_151_296,
+        vector_width: 8,
+        enabled: true,
+        intensity: 24,
+        mining: true,
+        hashrate: 21_500_000,
+        error: null,
+      },
+    ],
+  },
+  stratum: {
+    enabled: true,
+    bind: "0.0.0.0:3333",
+    urls: ["stratum+tcp://192.168.1.20:3333", "stratum+tcp://127.0.0.1:3333"],
+    user: ME_ADDRESS,
+    min_difficulty: 0.000001,
+    max_difficulty: 1e15,
+    start_difficulty: 0.0001,
+    share_interval_secs: 10,
+    workers: [bitaxe, nerdminer],
+  },
+};
+
+/** `getdevices` on a machine without an OpenCL driver. */
+export const devicesNoOpenCl: Devices = {
+  ...devices,
+  opencl: {
+    available: false,
+    error: "no OpenCL library: libOpenCL.so.1: cannot open shared object file: No such file or directory",
+    intensity_range: [8, 31],
+    devices: [],
+  },
+};
+
+/** `getdevices` before any mining device connected. */
+export const devicesNoWorkers: Devices = { ...devices, stratum: { ...devices.stratum, workers: [] } };
+
+/** `getdevices` of a node whose Stratum server is off. */
+export const devicesStratumOff: Devices = {
+  ...devices,
+  stratum: {
+    enabled: false,
+    bind: null,
+    urls: [],
+    user: ME_ADDRESS,
+    min_difficulty: null,
+    max_difficulty: null,
+    start_difficulty: null,
+    share_interval_secs: null,
+    workers: [],
+  },
+};
+
+/** `setdevice` as the node does it, on a copy of `start`: returns the new `getdevices`. */
+export function deviceSetter(start: Devices) {
+  let state: Devices = JSON.parse(JSON.stringify(start)) as Devices;
+  return {
+    get: () => state,
+    set: ([id, enabled, intensity]: [string, boolean?, number?]): Devices => {
+      const [lo, hi] = state.opencl.intensity_range;
+      if (!state.opencl.available) throw new RpcError(-8, "no OpenCL on this machine", "setdevice");
+      const d = state.opencl.devices.find((x) => x.id === id);
+      if (!d) throw new RpcError(-8, `no OpenCL device ${id}`, "setdevice");
+      if (intensity !== undefined && (intensity < lo || intensity > hi)) {
+        throw new RpcError(-8, `intensity must be ${lo} to ${hi}`, "setdevice");
+      }
+      const on = enabled ?? d.enabled;
+      const mining = on && state.cpu.mining;
+      const next = { ...d, enabled: on, intensity: intensity ?? d.intensity, mining, hashrate: mining ? d.hashrate || 21_500_000 : 0 };
+      state = { ...state, opencl: { ...state.opencl, devices: state.opencl.devices.map((x) => (x.id === id ? next : x)) } };
+      return state;
+    },
+  };
+}
 
 /** A block that verifies: the selection vector, found at share height 1 (its parent is the genesis). */
 export const goodBlock: BitcoinBlock = {
@@ -189,6 +339,21 @@ export const mineBlock: BitcoinBlock = {
   paid_address: ME_ADDRESS,
 };
 
+/** `mineBlock` as the miner records it: found by the Bitaxe on the Stratum port. */
+export const foundByBitaxe: FoundBlock = {
+  block_hash: "1111111111111111111111111111111111111111111111111111111111111111",
+  bitcoin_height: 812,
+  share: "1111111111111111111111111111111111111111111111111111111111111111",
+  share_height: 2,
+  selected: `${SELECTION_VECTOR.txid}:${SELECTION_VECTOR.vout}`,
+  paid_script: ME_SCRIPT,
+  value_sat: 5000000000,
+  outcome: "accepted",
+  time: 1795628900,
+  parent_share: "7dc9a93c6e20b554481d6692f306d57b5129d5fe6a560734c14a74c2a8856f7c",
+  finder: "stratum:bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080.bitaxe",
+};
+
 export const shareRanges: ShareRanges = {
   height: 40,
   maturity: 20,
@@ -221,6 +386,7 @@ export const settings: Settings = {
 
 /** A FakeTransport answering every method the screens use. */
 export function makeFake(): FakeTransport {
+  const dev = deviceSetter(devices);
   return new FakeTransport()
     .set("getsetup", { configured: true, network: "devnet-1795628914", bitcoin: "embedded" })
     .set("getnodeinfo", nodeInfo)
@@ -236,5 +402,7 @@ export function makeFake(): FakeTransport {
     .set("getshareranges", shareRanges)
     .set("getlogs", logs)
     .set("getsettings", settings)
-    .set("setmining", ([enabled, threads]) => ({ mining: enabled, threads: threads ?? 2, backend: "avx2" }));
+    .set("setmining", ([enabled, threads]) => ({ mining: enabled, threads: threads ?? 2, backend: "avx2" }))
+    .set("getdevices", () => dev.get())
+    .set("setdevice", (params) => dev.set(params));
 }

@@ -7,8 +7,12 @@ use p2share_service::{LogLine, MiningState};
 
 use super::{Api, ApiError};
 use crate::types::{
-    ExpectedSeconds, HasherInfo, HashrateHistory, HashrateSeries, MiningInfo, Odds, TipRefresh,
+    CpuDevice, Devices, ExpectedSeconds, HasherInfo, HashrateHistory, HashrateSeries, MiningInfo,
+    Odds, OpenClDeviceInfo, OpenClInfo, SetDevice, StratumInfo, TipRefresh, WorkerInfo,
+    WorkerRejections,
 };
+use p2share_gpu_kernels::OpenClConfig;
+use p2share_mining::control::OpenClDevices;
 
 /// Points per hasher in a hashrate history at most.
 pub const HISTORY_POINTS: u64 = 360;
@@ -212,6 +216,132 @@ pub fn bucket(rows: &[(u64, String, f64)], since: u64, step: u64) -> Vec<Hashrat
                 .collect(),
         })
         .collect()
+}
+
+fn worker_info(w: p2share_stratum::WorkerStats) -> WorkerInfo {
+    WorkerInfo {
+        id: w.id,
+        worker: w.worker,
+        address: w.address,
+        name: w.name,
+        user_agent: w.user_agent,
+        remote: w.remote,
+        connected_at: w.connected_at,
+        last_seen: w.last_seen,
+        difficulty: w.difficulty,
+        hashrate_1m: w.hashrate_1m,
+        hashrate_15m: w.hashrate_15m,
+        hashrate_1h: w.hashrate_1h,
+        accepted: w.accepted,
+        rejected: WorkerRejections {
+            stale: w.rejected.stale,
+            duplicate: w.rejected.duplicate,
+            low_difficulty: w.rejected.low_difficulty,
+            bad_job: w.rejected.bad_job,
+            other: w.rejected.other,
+        },
+        best_difficulty: w.best_difficulty,
+        solutions: w.solutions,
+    }
+}
+
+impl Api {
+    /// `getdevices`: the CPU miner, the OpenCL devices, the Stratum server and its workers.
+    pub async fn devices(&self) -> Devices {
+        let state = self.mining.state().await;
+        let stats = self.mining.stats().await;
+        let settings = self.mining.device_settings().await;
+        let (available, error, listed) = match self.mining.opencl_devices().await {
+            OpenClDevices::Listed(d) => (true, None, d),
+            OpenClDevices::Unavailable(e) => (false, Some(e), Vec::new()),
+        };
+        let devices = listed
+            .into_iter()
+            .map(|d| {
+                let setting = settings.get(&d.id).copied().unwrap_or_default();
+                let figures = stats.opencl.get(&d.id);
+                let hashrate = figures.map_or(0.0, |f| f.hashrate);
+                OpenClDeviceInfo {
+                    vector_width: d.kernel_vector_width(),
+                    kind: d.kind.to_string(),
+                    enabled: setting.enabled,
+                    intensity: setting.intensity,
+                    mining: state.mining
+                        && setting.enabled
+                        && figures.is_some_and(|f| f.error.is_none()),
+                    hashrate,
+                    error: figures.and_then(|f| f.error.clone()),
+                    id: d.id,
+                    name: d.name,
+                    vendor: d.vendor,
+                    platform: d.platform,
+                    compute_units: d.compute_units,
+                    max_clock_mhz: d.max_clock_mhz,
+                    global_memory: d.global_memory,
+                }
+            })
+            .collect();
+        let stratum = self.mining.stratum().await;
+        let workers = self
+            .mining
+            .workers()
+            .await
+            .into_iter()
+            .map(worker_info)
+            .collect();
+        let user = self.mining.script().await.and_then(|s| {
+            bitcoin::Address::from_script(&s, self.address_network())
+                .ok()
+                .map(|a| a.to_string())
+        });
+        Devices {
+            cpu: CpuDevice {
+                mining: state.mining,
+                threads: state.threads,
+                max_threads: u32::try_from(p2share_mining::control::max_threads())
+                    .unwrap_or(u32::MAX),
+                backend: state.backend,
+                hashrate: if state.mining { stats.hashrate } else { 0.0 },
+            },
+            opencl: OpenClInfo {
+                available,
+                error,
+                intensity_range: [
+                    *OpenClConfig::INTENSITIES.start(),
+                    *OpenClConfig::INTENSITIES.end(),
+                ],
+                devices,
+            },
+            stratum: StratumInfo {
+                enabled: stratum.is_some(),
+                bind: stratum.as_ref().map(|(a, _)| a.to_string()),
+                urls: stratum
+                    .as_ref()
+                    .map(|(a, _)| crate::stratum::stratum_urls(*a))
+                    .unwrap_or_default(),
+                user,
+                min_difficulty: stratum.as_ref().map(|(_, c)| c.min_difficulty),
+                max_difficulty: stratum.as_ref().map(|(_, c)| c.max_difficulty),
+                start_difficulty: stratum.as_ref().map(|(_, c)| c.start_difficulty),
+                share_interval_secs: stratum
+                    .as_ref()
+                    .map(|(_, c)| c.share_interval.as_secs_f64()),
+                workers,
+            },
+        }
+    }
+
+    /// `setdevice`: enables or disables an OpenCL device or sets its intensity (saved).
+    ///
+    /// # Errors
+    /// [`ApiError::InvalidParameter`] for an unknown device or intensity.
+    pub async fn set_device(&self, set: &SetDevice) -> Result<Devices, ApiError> {
+        self.mining
+            .set_device(&set.id, set.enabled, set.intensity)
+            .await
+            .map_err(|e| ApiError::InvalidParameter(e.to_string()))?;
+        Ok(self.devices().await)
+    }
 }
 
 #[cfg(test)]

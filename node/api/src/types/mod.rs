@@ -3,9 +3,11 @@
 //! checked by this crate's tests ([`crate::bindings`]).
 
 mod chain;
+mod devices;
 mod node;
 mod setup;
 
 pub use chain::*;
+pub use devices::*;
 pub use node::*;
 pub use setup::*;

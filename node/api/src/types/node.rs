@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use p2share_service::{
-    FoundBlock, HasherRate, HashrateSample, LogLine, MiningState, NodeEvent, Origin, SyncStatus,
+    FoundBlock, HasherRate, HashrateSample, LogLine, MiningState, NodeEvent, Origin, StratumNote,
+    SyncStatus,
 };
 
 /// One hasher in `getmininginfo`.

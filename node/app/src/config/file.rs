@@ -98,6 +98,31 @@ pub struct MiningSection {
     pub threads: Option<usize>,
     /// Start mining at start (default true when an address is set).
     pub start: Option<bool>,
+    /// OpenCL devices to mine on (ids as `getdevices` lists them, like `"0:0"`).
+    #[serde(default)]
+    pub opencl: Vec<String>,
+    /// Their intensity: log2 of the most nonces per launch (8–31).
+    pub opencl_intensity: Option<u8>,
+}
+
+/// The `[stratum]` table: the server for mining devices.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StratumSection {
+    /// Listen address, or `off` (default `0.0.0.0:3333` when a Bitcoin node is set).
+    pub bind: Option<String>,
+    /// The lowest difficulty vardiff may set (below 1 is allowed).
+    pub min_difficulty: Option<f64>,
+    /// The highest.
+    pub max_difficulty: Option<f64>,
+    /// A new connection's difficulty.
+    pub start_difficulty: Option<f64>,
+    /// Seconds between a device's shares that vardiff aims at (default 10).
+    pub share_interval_secs: Option<f64>,
+    /// Connections per IP address (default 64).
+    pub max_per_ip: Option<usize>,
+    /// Connections in all (default 10,000).
+    pub max_connections: Option<usize>,
 }
 
 /// The configuration file (every key optional).
@@ -129,6 +154,9 @@ pub struct FileConfig {
     /// Mining.
     #[serde(default)]
     pub mining: MiningSection,
+    /// The Stratum server.
+    #[serde(default)]
+    pub stratum: StratumSection,
 }
 
 /// Command-line flags of the daemon (they override the file).
@@ -192,4 +220,8 @@ pub struct Flags {
     /// Do not serve the API and dashboard.
     #[arg(long)]
     pub no_api: bool,
+    /// Stratum server address for mining devices (default `0.0.0.0:3333` when a Bitcoin node
+    /// is set; `off` for none).
+    #[arg(long)]
+    pub stratum_bind: Option<String>,
 }

@@ -14,10 +14,11 @@ use p2share_mainchain::rpc::Auth;
 use p2share_mempool::MempoolConfig;
 use p2share_p2p::Multiaddr;
 use p2share_service::DEFAULT_WINDOW;
+use p2share_stratum::StratumConfig;
 
 pub use file::{
     ApiSection, BitcoinSection, FileConfig, Flags, LogSection, MempoolSection, MiningSection,
-    P2pSection, StorageSection,
+    P2pSection, StorageSection, StratumSection,
 };
 
 use crate::embedded;
@@ -78,6 +79,41 @@ pub struct MiningConfig {
     pub threads: usize,
     /// Start mining at start.
     pub start: bool,
+    /// The Stratum server for mining devices (`None`: off). It needs a Bitcoin node (for
+    /// templates) but not an address of the node's own: each device pays the address it
+    /// authorizes with.
+    pub stratum: Option<StratumConfig>,
+    /// OpenCL devices (ids as `getdevices` lists them) enabled at start, on top of those the
+    /// Devices screen saved (`<datadir>/devices.json`).
+    pub opencl: Vec<String>,
+    /// Their intensity (default: the device's saved one, else the highest).
+    pub opencl_intensity: Option<u8>,
+}
+
+/// The Stratum port the daemon and the devnet listen on by default (where the pools Bitaxe
+/// owners know listen).
+pub const DEFAULT_STRATUM_PORT: u16 = 3333;
+
+/// The default Stratum address: every interface, port [`DEFAULT_STRATUM_PORT`] (devices are on
+/// the LAN).
+pub fn default_stratum_bind() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], DEFAULT_STRATUM_PORT))
+}
+
+/// Parses a `--stratum-bind` value: an address, or `off`/`none` (no server).
+///
+/// # Errors
+/// [`AppError::Config`] for anything else.
+pub fn parse_stratum_bind(key: &str, s: &str) -> Result<Option<SocketAddr>, AppError> {
+    match s.trim() {
+        "off" | "none" | "" => Ok(None),
+        other => other.parse().map(Some).map_err(|e| {
+            AppError::config(
+                key,
+                format!("{other:?} is not an address (like 0.0.0.0:3333) or off: {e}"),
+            )
+        }),
+    }
 }
 
 /// Logging, for the binaries that install loggers (the library installs none).
@@ -150,6 +186,9 @@ impl AppConfig {
                 script: None,
                 threads: 1,
                 start: false,
+                stratum: None,
+                opencl: Vec::new(),
+                opencl_intensity: None,
             },
             devnet_id: None,
             logs: LogBuffer::new(),
@@ -360,6 +399,19 @@ pub fn resolve(flags: &Flags) -> Result<AppConfig, AppError> {
     if threads == 0 {
         return Err(AppError::config("mining.threads", "at least 1"));
     }
+    let stratum = resolve_stratum(flags, &file.stratum, &bitcoin)?;
+    if let Some(i) = file.mining.opencl_intensity {
+        if !p2share_gpu_kernels::OpenClConfig::INTENSITIES.contains(&i) {
+            return Err(AppError::config(
+                "mining.opencl_intensity",
+                format!(
+                    "{i} is out of range {}–{}",
+                    p2share_gpu_kernels::OpenClConfig::INTENSITIES.start(),
+                    p2share_gpu_kernels::OpenClConfig::INTENSITIES.end()
+                ),
+            ));
+        }
+    }
     Ok(AppConfig {
         node: NodeConfig {
             params,
@@ -380,6 +432,9 @@ pub fn resolve(flags: &Flags) -> Result<AppConfig, AppError> {
             start: script.is_some() && file.mining.start.unwrap_or(true),
             script,
             threads,
+            stratum,
+            opencl: file.mining.opencl.clone(),
+            opencl_intensity: file.mining.opencl_intensity,
         },
         devnet_id: None,
         logs: LogBuffer::new(),
@@ -480,3 +535,62 @@ pub fn load_network(network: &str) -> Result<ChainParams, AppError> {
 
 #[cfg(test)]
 mod tests;
+
+/// The Stratum server of a daemon: on (at [`default_stratum_bind`] unless `--stratum-bind` or
+/// `[stratum] bind` says otherwise) whenever a Bitcoin node gives templates.
+fn resolve_stratum(
+    flags: &Flags,
+    file: &StratumSection,
+    bitcoin: &BitcoinConfig,
+) -> Result<Option<StratumConfig>, AppError> {
+    let bind = match (&flags.stratum_bind, &file.bind) {
+        (Some(b), _) => parse_stratum_bind("--stratum-bind", b)?,
+        (None, Some(b)) => parse_stratum_bind("stratum.bind", b)?,
+        (None, None) => Some(default_stratum_bind()),
+    };
+    let Some(bind) = bind else { return Ok(None) };
+    if matches!(bitcoin, BitcoinConfig::None) {
+        if flags.stratum_bind.is_some() || file.bind.is_some() {
+            return Err(AppError::config(
+                if flags.stratum_bind.is_some() {
+                    "--stratum-bind"
+                } else {
+                    "stratum.bind"
+                },
+                "the Stratum server needs a Bitcoin node for its work: set [bitcoin] rpc_url",
+            ));
+        }
+        return Ok(None);
+    }
+    let mut config = StratumConfig {
+        bind,
+        ..StratumConfig::default()
+    };
+    apply_stratum_section(&mut config, file);
+    config
+        .validate()
+        .map_err(|e| AppError::config("stratum", e.to_string()))?;
+    Ok(Some(config))
+}
+
+/// The `[stratum]` table's tuning over a config.
+pub fn apply_stratum_section(config: &mut StratumConfig, file: &StratumSection) {
+    if let Some(v) = file.min_difficulty {
+        config.min_difficulty = v;
+    }
+    if let Some(v) = file.max_difficulty {
+        config.max_difficulty = v;
+    }
+    if let Some(v) = file.start_difficulty {
+        config.start_difficulty = v;
+    }
+    if let Some(v) = file.share_interval_secs {
+        config.share_interval = std::time::Duration::from_secs_f64(v.max(0.1));
+    }
+    if let Some(v) = file.max_per_ip {
+        config.max_per_ip = v;
+    }
+    if let Some(v) = file.max_connections {
+        config.max_connections = v;
+    }
+}

@@ -148,3 +148,78 @@ fn a_custom_network_on_bitcoin_main_gets_main_addresses_and_ports() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_stratum_server_listens_on_3333_when_a_bitcoin_node_gives_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let bitcoin =
+        "[bitcoin]\nrpc_url = \"http://127.0.0.1:18443\"\nuser = \"u\"\npassword = \"p\"\n";
+    // No Bitcoin node: no work, no server (unless asked for, which is an error).
+    let c = resolve(&Flags {
+        datadir: Some(dir.path().to_path_buf()),
+        ..Flags::default()
+    })
+    .unwrap();
+    assert!(c.mining.stratum.is_none());
+    let mut flags = Flags {
+        datadir: Some(dir.path().to_path_buf()),
+        stratum_bind: Some("0.0.0.0:4444".into()),
+        ..Flags::default()
+    };
+    let msg = config_error(&flags);
+    assert!(
+        msg.contains("--stratum-bind") && msg.contains("Bitcoin node"),
+        "{msg}"
+    );
+    // With one: the default address, a flag's, the file's, or off.
+    let mut flags_file = flags_with_file(dir.path(), bitcoin);
+    let c = resolve(&flags_file).unwrap();
+    assert_eq!(c.mining.stratum.unwrap().bind.to_string(), "0.0.0.0:3333");
+    flags_file.stratum_bind = Some("127.0.0.1:4444".into());
+    assert_eq!(
+        resolve(&flags_file)
+            .unwrap()
+            .mining
+            .stratum
+            .unwrap()
+            .bind
+            .to_string(),
+        "127.0.0.1:4444"
+    );
+    flags_file.stratum_bind = Some("off".into());
+    assert!(resolve(&flags_file).unwrap().mining.stratum.is_none());
+    let tuned = flags_with_file(
+        dir.path(),
+        &format!("{bitcoin}[stratum]\nbind = \"127.0.0.1:5555\"\nmin_difficulty = 0.001\nstart_difficulty = 2.0\nshare_interval_secs = 5\n"),
+    );
+    let s = resolve(&tuned).unwrap().mining.stratum.unwrap();
+    assert_eq!(s.bind.to_string(), "127.0.0.1:5555");
+    assert_eq!((s.min_difficulty, s.start_difficulty), (0.001, 2.0));
+    assert_eq!(s.share_interval, std::time::Duration::from_secs(5));
+    // Refused with the key named.
+    flags = flags_with_file(dir.path(), bitcoin);
+    flags.stratum_bind = Some("everywhere".into());
+    let msg = config_error(&flags);
+    assert!(
+        msg.contains("--stratum-bind") && msg.contains("everywhere"),
+        "{msg}"
+    );
+    let msg = config_error(&flags_with_file(
+        dir.path(),
+        &format!("{bitcoin}[stratum]\nmin_difficulty = 10.0\nmax_difficulty = 1.0\n"),
+    ));
+    assert!(msg.contains("stratum"), "{msg}");
+    let msg = config_error(&flags_with_file(
+        dir.path(),
+        &format!("{bitcoin}[stratum]\nport = 3333\n"),
+    ));
+    assert!(msg.contains("port"), "{msg}");
+    let msg = config_error(&flags_with_file(
+        dir.path(),
+        &format!("{bitcoin}[mining]\nopencl = [\"0:0\"]\nopencl_intensity = 40\n"),
+    ));
+    assert!(
+        msg.contains("mining.opencl_intensity") && msg.contains("40"),
+        "{msg}"
+    );
+}
