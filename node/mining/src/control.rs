@@ -509,7 +509,6 @@ impl MiningControl {
             }
         };
         let bound = server.local_addr();
-        tracing::info!(%bound, "Stratum server listening");
         tokio::spawn(forward_stratum_events(
             server.subscribe(),
             self.net.node_handle(),
