@@ -235,3 +235,55 @@ pub struct Met {
     /// The sharechain's.
     pub share: bool,
 }
+
+/// A background task's stop switch and end signal (the job service's, a hasher worker's).
+#[derive(Clone, Debug)]
+pub(crate) struct TaskHandle {
+    stop: Arc<watch::Sender<bool>>,
+    done: watch::Receiver<bool>,
+}
+
+/// The task's side of a [`TaskHandle`]: the stop switch to watch and the end to signal.
+pub(crate) struct TaskSide {
+    pub(crate) stop: watch::Receiver<bool>,
+    pub(crate) done: watch::Sender<bool>,
+}
+
+impl TaskHandle {
+    /// A handle and the task's side of it.
+    pub(crate) fn new() -> (TaskHandle, TaskSide) {
+        let (stop, stop_rx) = watch::channel(false);
+        let (done_tx, done) = watch::channel(false);
+        (
+            TaskHandle {
+                stop: Arc::new(stop),
+                done,
+            },
+            TaskSide {
+                stop: stop_rx,
+                done: done_tx,
+            },
+        )
+    }
+
+    /// Asks the task to stop.
+    pub(crate) fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Resolves when the task has ended.
+    pub(crate) async fn stopped(&self) {
+        let mut done = self.done.clone();
+        let _ = done.wait_for(|d| *d).await;
+    }
+
+    /// Whether the task still runs.
+    pub(crate) fn is_running(&self) -> bool {
+        !*self.done.borrow()
+    }
+}
+
+/// Resolves once `stop` turns true (the watch guard is dropped inside, so callers stay `Send`).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}

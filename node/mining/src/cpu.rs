@@ -13,7 +13,7 @@ use bitcoin::ScriptBuf;
 use p2share_gpu_kernels::{Candidate, CpuMiner, CpuMinerConfig, Job, OpenClConfig, OpenClMiner};
 use tokio::sync::{watch, Mutex};
 
-use crate::core::{Finder, Generation, SolutionSink};
+use crate::core::{stopped, Finder, Generation, SolutionSink, TaskHandle};
 use crate::job::{MiningJob, Rolled, EXTRANONCE_SIZE};
 use crate::miner::MiningStats;
 use crate::service::{JobService, MAX_JOB_AGE};
@@ -174,8 +174,7 @@ impl Book {
 /// A running hasher worker's handle (the CPU miner, or one OpenCL device).
 #[derive(Clone, Debug)]
 pub struct HasherWorker {
-    stop: Arc<watch::Sender<bool>>,
-    done: watch::Receiver<bool>,
+    task: TaskHandle,
 }
 
 impl HasherWorker {
@@ -220,8 +219,7 @@ impl HasherWorker {
         extranonce1: [u8; 4],
         stats: Arc<Mutex<MiningStats>>,
     ) -> HasherWorker {
-        let (stop, stop_rx) = watch::channel(false);
-        let (done_tx, done) = watch::channel(false);
+        let (task, side) = TaskHandle::new();
         let generation = service.generation();
         tokio::spawn(async move {
             feed(
@@ -231,15 +229,12 @@ impl HasherWorker {
                 book,
                 extranonce1,
                 stats,
-                stop_rx,
+                side.stop,
             )
             .await;
-            let _ = done_tx.send(true);
+            let _ = side.done.send(true);
         });
-        HasherWorker {
-            stop: Arc::new(stop),
-            done,
-        }
+        HasherWorker { task }
     }
 
     /// Starts `threads` hasher threads on `service`'s work paying `script`; hashrates go into
@@ -286,18 +281,17 @@ impl HasherWorker {
 
     /// Stops the hasher (its threads are joined before [`HasherWorker::stopped`] resolves).
     pub fn stop(&self) {
-        let _ = self.stop.send(true);
+        self.task.stop();
     }
 
     /// Resolves when the threads are joined.
     pub async fn stopped(&self) {
-        let mut done = self.done.clone();
-        let _ = done.wait_for(|d| *d).await;
+        self.task.stopped().await;
     }
 
     /// Whether it still runs.
     pub fn is_running(&self) -> bool {
-        !*self.done.borrow()
+        self.task.is_running()
     }
 }
 
@@ -318,11 +312,6 @@ fn on_candidate(book: &StdMutex<Book>, sink: &SolutionSink, c: Candidate, finder
         nonce: c.nonce,
     };
     sink.offer(job, &rolled, finder.clone());
-}
-
-/// Resolves once `stop` turns true (the watch guard is dropped inside, so callers stay `Send`).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
 }
 
 async fn feed<H: Hashing>(

@@ -15,7 +15,7 @@ use p2share_mainchain::{BlockTemplate, Mainchain, SubmitResult};
 use p2share_service::{unix_now, FoundBlock, Net, NodeEvent, Origin};
 use tokio::sync::{mpsc, watch, Mutex};
 
-use crate::core::{Generation, SolutionQueues, SolutionSink, Solved};
+use crate::core::{stopped, Generation, SolutionQueues, SolutionSink, Solved, TaskHandle};
 use crate::job::{assemble_block, build_job};
 use crate::miner::{hashes_for, MiningStats, WorkInfo};
 
@@ -36,8 +36,7 @@ pub struct JobService {
     stats: Arc<Mutex<MiningStats>>,
     work: watch::Receiver<Option<WorkInfo>>,
     refresh: mpsc::Sender<()>,
-    stop: Arc<watch::Sender<bool>>,
-    done: watch::Receiver<bool>,
+    task: TaskHandle,
     script: ScriptBuf,
 }
 
@@ -56,8 +55,8 @@ impl JobService {
         let (sink, queues) = SolutionSink::new(tip_rx);
         let (work_tx, work) = watch::channel(None);
         let (refresh, refresh_rx) = mpsc::channel(4);
-        let (stop, stop_rx) = watch::channel(false);
-        let (done_tx, done) = watch::channel(false);
+        let (task, side) = TaskHandle::new();
+        let stop_rx = side.stop.clone();
         let mainchain = Arc::new(mainchain);
         let SolutionQueues { blocks, shares } = queues;
         let submitter = tokio::spawn(submit_blocks(
@@ -74,8 +73,7 @@ impl JobService {
             stats: stats.clone(),
             work,
             refresh,
-            stop: Arc::new(stop),
-            done,
+            task,
             script: script.clone(),
         };
         let looping = Loop {
@@ -91,7 +89,7 @@ impl JobService {
             looping.run(shares, refresh_rx, stop_rx).await;
             // Blocks already handed over are still submitted.
             let _ = submitter.await;
-            let _ = done_tx.send(true);
+            let _ = side.done.send(true);
         });
         service
     }
@@ -128,18 +126,17 @@ impl JobService {
 
     /// Stops building work (blocks already found are still submitted).
     pub fn stop(&self) {
-        let _ = self.stop.send(true);
+        self.task.stop();
     }
 
     /// Resolves when the service has ended.
     pub async fn stopped(&self) {
-        let mut done = self.done.clone();
-        let _ = done.wait_for(|d| *d).await;
+        self.task.stopped().await;
     }
 
     /// Whether it still runs.
     pub fn is_running(&self) -> bool {
-        !*self.done.borrow()
+        self.task.is_running()
     }
 }
 
@@ -170,11 +167,6 @@ impl RefreshSamples {
         };
         (at(0.5), at(0.99), sorted.last().copied())
     }
-}
-
-/// Resolves once `stop` turns true (the watch guard is dropped inside, so callers stay `Send`).
-async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
 }
 
 struct Loop {
