@@ -32,6 +32,7 @@ mod hasher;
 mod miner;
 mod opencl;
 mod sha256;
+mod slot;
 
 pub use backend::{available_backends, best_backend, Backend, UnavailableBackend};
 pub use hasher::{

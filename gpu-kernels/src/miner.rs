@@ -3,14 +3,15 @@
 
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
 use crate::backend::{best_backend, Backend, UnavailableBackend};
 use crate::hasher::{Candidate, CpuHasher, Hasher, Job, StopSignal};
+use crate::slot::JobSlot;
 
 /// How to run a [`CpuMiner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,34 +63,11 @@ impl std::error::Error for MinerError {
     }
 }
 
-/// What the workers share: the current job under a lock, and the atomics they poll.
-#[derive(Debug)]
-struct Shared {
-    state: Mutex<State>,
-    wake: Condvar,
-    /// Bumped with every new job (or cleared job); a scan of an older generation stops.
-    generation: Arc<AtomicU64>,
-    /// Raised once, at shutdown.
-    shutdown: Arc<AtomicBool>,
-}
-
-#[derive(Debug)]
-struct State {
-    job: Option<Arc<Job>>,
-    generation: u64,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 /// A running CPU miner. Dropping it stops and joins its threads.
 #[derive(Debug)]
 pub struct CpuMiner {
     config: CpuMinerConfig,
-    shared: Arc<Shared>,
+    shared: Arc<JobSlot>,
     workers: Vec<JoinHandle<()>>,
     counters: Vec<Arc<AtomicU64>>,
     started: Instant,
@@ -117,15 +95,7 @@ impl CpuMiner {
         if config.threads == 0 {
             return Err(MinerError::NoThreads);
         }
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                job: None,
-                generation: 0,
-            }),
-            wake: Condvar::new(),
-            generation: Arc::new(AtomicU64::new(0)),
-            shutdown: Arc::new(AtomicBool::new(false)),
-        });
+        let shared = Arc::new(JobSlot::default());
         let sink: Arc<dyn Fn(Candidate) + Send + Sync> = Arc::new(sink);
         let mut miner = CpuMiner {
             config,
@@ -161,14 +131,7 @@ impl CpuMiner {
     }
 
     fn publish(&self, job: Option<Arc<Job>>) {
-        let mut state = self.shared.lock();
-        state.generation += 1;
-        state.job = job;
-        self.shared
-            .generation
-            .store(state.generation, Ordering::Relaxed);
-        drop(state);
-        self.shared.wake.notify_all();
+        self.shared.publish(job);
     }
 
     /// The configuration it runs.
@@ -207,10 +170,7 @@ impl CpuMiner {
 
 impl Drop for CpuMiner {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::Relaxed);
-        // Take the lock so that no worker is between its check and its wait.
-        drop(self.shared.lock());
-        self.shared.wake.notify_all();
+        self.shared.shut_down();
         for handle in self.workers.drain(..) {
             // A worker that panicked has nothing left to clean up.
             let _ = handle.join();
@@ -220,7 +180,7 @@ impl Drop for CpuMiner {
 
 /// One worker: waits for a new generation, hashes its part of the job, repeats.
 fn worker(
-    shared: &Shared,
+    shared: &JobSlot,
     mut hasher: CpuHasher,
     index: usize,
     threads: usize,
@@ -231,7 +191,7 @@ fn worker(
         let (job, generation) = {
             let mut state = shared.lock();
             loop {
-                if shared.shutdown.load(Ordering::Relaxed) {
+                if shared.is_shut_down() {
                     return;
                 }
                 if state.generation != seen {
@@ -240,10 +200,7 @@ fn worker(
                         break (Arc::clone(job), seen);
                     }
                 }
-                state = shared
-                    .wake
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
+                state = shared.wait(state);
             }
         };
         let part = Job::clone(&job).with_nonces(job.nonces.part(index, threads));

@@ -17,9 +17,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,7 @@ use opencl3::types::{cl_event, cl_int, cl_uint, CL_BLOCKING};
 
 use crate::hasher::{Candidate, Job, Target};
 use crate::sha256::{reference_sha256d, Precomputed};
+use crate::slot::JobSlot;
 
 /// The kernel's source, built for each device with `-D VECSIZE=<its vector width>`.
 const SOURCE: &str = include_str!("../kernels/sha256d.cl");
@@ -722,26 +723,11 @@ impl OpenClConfig {
 /// What the caller and the host thread share: the job under a lock, and the atomics.
 #[derive(Debug)]
 struct Shared {
-    state: Mutex<State>,
-    wake: Condvar,
-    /// Bumped with every new (or cleared) job; the host thread drops results of older ones.
-    generation: AtomicU64,
-    shutdown: AtomicBool,
+    /// The current job; the host thread drops the results of older generations.
+    slot: JobSlot,
     hashes: AtomicU64,
     /// Why the host thread stopped, if it failed.
     error: Mutex<Option<OpenClError>>,
-}
-
-#[derive(Debug)]
-struct State {
-    job: Option<Arc<Job>>,
-    generation: u64,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// A running OpenCL miner on one device: a host thread that keeps two launches in flight over
@@ -819,13 +805,7 @@ impl OpenClMiner {
         let engine = Engine::open(&config.device)?;
         let device = engine.device.clone();
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                job: None,
-                generation: 0,
-            }),
-            wake: Condvar::new(),
-            generation: AtomicU64::new(0),
-            shutdown: AtomicBool::new(false),
+            slot: JobSlot::default(),
             hashes: AtomicU64::new(0),
             error: Mutex::new(None),
         });
@@ -860,14 +840,7 @@ impl OpenClMiner {
     }
 
     fn publish(&self, job: Option<Arc<Job>>) {
-        let mut state = self.shared.lock();
-        state.generation += 1;
-        state.job = job;
-        self.shared
-            .generation
-            .store(state.generation, Ordering::Relaxed);
-        drop(state);
-        self.shared.wake.notify_all();
+        self.shared.slot.publish(job);
     }
 
     /// The configuration it runs.
@@ -913,10 +886,7 @@ impl OpenClMiner {
 
 impl Drop for OpenClMiner {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::Relaxed);
-        // Take the lock so that the host thread is not between its check and its wait.
-        drop(self.shared.lock());
-        self.shared.wake.notify_all();
+        self.shared.slot.shut_down();
         if let Some(handle) = self.thread.take() {
             // A host thread that panicked has nothing left to clean up.
             let _ = handle.join();
@@ -974,9 +944,9 @@ fn mine(
     let mut last_done: Option<Instant> = None;
     loop {
         {
-            let mut state = shared.lock();
+            let mut state = shared.slot.lock();
             loop {
-                if shared.shutdown.load(Ordering::Relaxed) {
+                if shared.slot.is_shut_down() {
                     return Ok(());
                 }
                 if state.generation != seen {
@@ -994,10 +964,7 @@ fn mine(
                 if has_work || !in_flight.is_empty() {
                     break;
                 }
-                state = shared
-                    .wake
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
+                state = shared.slot.wait(state);
             }
         }
         // Keep both slots busy: launch N + 1 is queued before launch N is read back.
@@ -1047,7 +1014,7 @@ fn report(
     passing: &[u32],
     on_candidate: &mut dyn FnMut(Candidate),
 ) {
-    let stale = || shared.generation.load(Ordering::Relaxed) != launch.generation;
+    let stale = || shared.slot.generation.load(Ordering::Relaxed) != launch.generation;
     if stale() {
         return;
     }
@@ -1073,29 +1040,14 @@ mod tests {
 
     use super::*;
     use crate::hasher::NonceRange;
-    use crate::sha256::{bsig0, bsig1, ch, maj, ssig0, ssig1, DIGEST_BITS, IV, K, PAD};
+    use crate::sha256::{ssig0, ssig1, DIGEST_BITS, IV, PAD};
 
     /// The kernel's arithmetic in scalar Rust, from the same three argument vectors: H7 of
     /// the SHA256d of nonce `nonce`.
     fn kernel_h7(p: &KernelParams, nonce: u32) -> u32 {
         fn rounds(s: &mut [u32; 8], w: &[u32; 64], from: usize, to: usize) {
             for (t, wt) in w.iter().enumerate().take(to).skip(from) {
-                let t1 = s[7]
-                    .wrapping_add(bsig1(s[4]))
-                    .wrapping_add(ch(s[4], s[5], s[6]))
-                    .wrapping_add(K[t])
-                    .wrapping_add(*wt);
-                let t2 = bsig0(s[0]).wrapping_add(maj(s[0], s[1], s[2]));
-                *s = [
-                    t1.wrapping_add(t2),
-                    s[0],
-                    s[1],
-                    s[2],
-                    s[3].wrapping_add(t1),
-                    s[4],
-                    s[5],
-                    s[6],
-                ];
+                crate::sha256::round(s, t, *wt);
             }
         }
         fn expand(w: &mut [u32; 64], from: usize) {
