@@ -147,6 +147,30 @@ fn solve(job: &MiningJob, extranonce2: u32, from: u32, want: (bool, bool)) -> Ro
     unreachable!("no nonce meets {want:?}")
 }
 
+/// Builds a job on `node`'s tip from `template` paying `script`, solves it to meet exactly
+/// `want` (Bitcoin's target, the share target) and hands the share to the node, which gossips
+/// it when it becomes the tip. Returns the Bitcoin header's hash.
+async fn mine_share(
+    node: &App,
+    template: &p2share_mainchain::BlockTemplate,
+    script: &bitcoin::ScriptBuf,
+    id: u64,
+    want: (bool, bool),
+) -> BlockHash {
+    let job = node
+        .node
+        .with_chain(|c| build_job(c, template, script, vec![], id, id))
+        .await
+        .unwrap();
+    let r = solve(&job, 1, 0, want);
+    let (h, cb) = job.solved(&r);
+    node.net
+        .submit_local_share(job.share_of(h, cb), Origin::Local)
+        .await
+        .unwrap();
+    h.block_hash()
+}
+
 fn block_hash(job: &MiningJob, rolled: &Rolled) -> BlockHash {
     job.solved(rolled).0.block_hash()
 }
@@ -230,19 +254,7 @@ async fn a_block_whose_share_lands_on_a_side_branch_is_submitted() {
     // Another miner's share on the same parent arrives first and becomes the tip.
     let template = rig.btc.block_template(None).await.unwrap();
     let other = TestKey::from_seed(8).script(Kind::P2wpkh);
-    let rival = rig
-        .node
-        .node
-        .with_chain(|c| build_job(c, &template, &other, vec![], 42, 42))
-        .await
-        .unwrap();
-    let r = solve(&rival, 9, 0, (false, true));
-    let (h, cb) = rival.solved(&r);
-    rig.node
-        .net
-        .submit_local_share(rival.share_of(h, cb), Origin::Local)
-        .await
-        .unwrap();
+    mine_share(&rig.node, &template, &other, 42, (false, true)).await;
     // Ours, on the same parent, is a block: submitted though its share is a side branch.
     let rolled = solve(&job, 1, 0, (true, true));
     rig.service.sink().offer(job.clone(), &rolled, Finder::Cpu);
@@ -291,18 +303,7 @@ async fn a_peer_relays_a_block_its_finder_never_submitted() {
     let mut i = 0u64;
     loop {
         i += 1;
-        let job = finder
-            .node
-            .with_chain(|c| build_job(c, &template, &script, vec![], i, i))
-            .await
-            .unwrap();
-        let r = solve(&job, 1, 0, (false, true));
-        let (h, cb) = job.solved(&r);
-        finder
-            .net
-            .submit_local_share(job.share_of(h, cb), Origin::Local)
-            .await
-            .unwrap();
+        mine_share(&finder, &template, &script, i, (false, true)).await;
         let want = tip(&finder).await;
         let reached = tokio::time::timeout(Duration::from_secs(2), async {
             while tip(&peer).await != want {
@@ -316,19 +317,7 @@ async fn a_peer_relays_a_block_its_finder_never_submitted() {
         assert!(i < 20, "the peer never followed the finder");
     }
     // Now a share that is a Bitcoin block, gossiped by a finder that cannot submit it.
-    let job = finder
-        .node
-        .with_chain(|c| build_job(c, &template, &script, vec![], 100, 100))
-        .await
-        .unwrap();
-    let r = solve(&job, 1, 0, (true, true));
-    let (h, cb) = job.solved(&r);
-    finder
-        .net
-        .submit_local_share(job.share_of(h, cb), Origin::Local)
-        .await
-        .unwrap();
-    let hash = h.block_hash();
+    let hash = mine_share(&finder, &template, &script, 100, (true, true)).await;
     wait_for(20, "the relayed block on Bitcoin's tip", || async {
         btc.tip().await.unwrap().hash == hash
     })

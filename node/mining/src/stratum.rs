@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use bitcoin::hashes::Hash;
 use bitcoin::ScriptBuf;
 use p2share_stratum::{Solution, SolutionHandler, Work, WorkSource};
 use tokio::sync::watch;
@@ -106,14 +105,12 @@ impl SolutionHandler for StratumSolutions {
             time: s.header.time,
             nonce: s.header.nonce,
         };
+        // The sink assembles the header from the job itself (the server built it from the same
+        // coinb1, coinb2 and branch) and judges it against both targets.
         let met = self
             .sink
-            .offer(job.clone(), &rolled, Finder::Stratum(s.worker.clone()));
-        let (header, _) = job.solved(&rolled);
-        if header.block_hash() != s.header.block_hash() {
-            tracing::error!(worker = %s.worker, "the Stratum server and the job core assembled different headers");
-        }
-        tracing::debug!(worker = %s.worker, bitcoin = met.bitcoin, share = met.share, hash = %s.header.block_hash().to_byte_array().len(), "device solution");
+            .offer(job, &rolled, Finder::Stratum(s.worker.clone()));
+        tracing::debug!(worker = %s.worker, bitcoin = met.bitcoin, share = met.share, "device solution");
     }
 }
 
