@@ -408,6 +408,8 @@ async fn connection(
     };
     let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
     tracing::debug!(connection = id, %remote, "stratum connection closed: {reason}");
-    let _ = inner.events.send(StratumEvent::Disconnected { id, reason });
+    // Free the slot first: whoever sees the event sees the connection gone (workers, counts,
+    // the per-IP cap).
     drop(slot);
+    let _ = inner.events.send(StratumEvent::Disconnected { id, reason });
 }

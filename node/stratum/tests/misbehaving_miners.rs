@@ -287,12 +287,14 @@ async fn handshake_and_idle_timeouts_close_connections() {
     cfg.handshake_timeout = Duration::from_millis(300);
     cfg.idle_timeout = Duration::from_millis(900);
     let h = start(cfg);
+    // Lower bounds: no timeout fires early. Upper bounds only prove each one fires at all (a
+    // loaded 2-core CI machine can be seconds late).
     let t = tokio::time::Instant::now();
     let mut silent = Client::connect(h.addr).await;
     assert!(silent.until_closed().await.is_empty());
     let e = t.elapsed();
     assert!(
-        e >= Duration::from_millis(250) && e < Duration::from_millis(800),
+        e >= Duration::from_millis(250) && e < Duration::from_secs(5),
         "{e:?}"
     );
 
@@ -303,7 +305,7 @@ async fn handshake_and_idle_timeouts_close_connections() {
     idle.until_closed().await;
     let e = t.elapsed();
     assert!(
-        e >= Duration::from_millis(700) && e < Duration::from_millis(3000),
+        e >= Duration::from_millis(700) && e < Duration::from_secs(8),
         "{e:?}"
     );
 }
