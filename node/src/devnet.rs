@@ -16,6 +16,9 @@ use p2share_p2p::Multiaddr;
 use crate::signals::{until_stopped, Stopped};
 use p2share_app::logging::init_logging;
 
+/// `--block-target-ratio` unless given.
+const DEFAULT_BLOCK_TARGET_RATIO: u64 = 30;
+
 /// Flags of `run`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Args {
@@ -48,8 +51,9 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:3002")]
     pub esplora_bind: String,
     /// Bitcoin blocks are this many times harder than the devnet's starting share difficulty
-    /// (one share in about this many is a Bitcoin block).
-    #[arg(long, default_value_t = 30)]
+    /// (one share in about this many is a Bitcoin block; `1`: every share, so coinbases mature
+    /// in minutes, for trying swaps). Every node of a devnet must use the same value.
+    #[arg(long, default_value_t = DEFAULT_BLOCK_TARGET_RATIO)]
     pub block_target_ratio: u64,
     /// Seconds between progress lines.
     #[arg(long, default_value_t = 10)]
@@ -157,9 +161,14 @@ pub fn run(args: &Args) -> Result<(), String> {
             params.target_spacing,
             args.block_target_ratio
         );
+        // A joiner must use the same Bitcoin block target, or the two chains part.
+        let ratio = match args.block_target_ratio {
+            DEFAULT_BLOCK_TARGET_RATIO => String::new(),
+            r => format!(" --block-target-ratio {r}"),
+        };
         for a in &addrs {
             println!(
-                "  join it: p2share-node run --devnet {} --peer {a}",
+                "  join it: p2share-node run --devnet {} --peer {a}{ratio}",
                 devnet_id(&params)
             );
         }

@@ -1,13 +1,19 @@
 //! The commands the dashboard invokes: each a one-line call into the typed request layer
 //! ([`p2share_api::Api`]), answering exactly what the JSON-RPC method of the same name answers
 //! (docs/desktop-ipc.md), plus the desktop's own settings, the node's state and the first-paint
-//! mark. Secrets (the API cookie, session tokens, keys) have no command.
+//! mark. Secrets (the API cookie, session tokens, keys) have no command; the one exception is
+//! `createwallet`'s mnemonic, answered once so that the user can write it down.
 
-use p2share_api::rpc::{DEFAULT_BITCOIN_BLOCKS, DEFAULT_HASHRATE_RANGE_SECS, DEFAULT_LOG_LINES};
+use p2share_api::rpc::{
+    DEFAULT_BITCOIN_BLOCKS, DEFAULT_BTC_FEE_RATE, DEFAULT_HASHRATE_RANGE_SECS,
+    DEFAULT_HISTORY_PAGE, DEFAULT_LOG_LINES, DEFAULT_OFFER_TTL,
+};
 use p2share_api::types::{
-    BitcoinBlock, BitcoinCoreConnection, BitcoinCoreTest, ChainInfo, Devices, HashrateHistory,
-    MiningInfo, NetworkInfo, NetworkParams, NextPayout, NodeInfo, Odds, PeerInfo, SetDevice,
-    Settings, SettingsResult, SettingsUpdate, Setup, SetupRequest, ShareRanges,
+    BitcoinBlock, BitcoinCoreConnection, BitcoinCoreTest, BtcTxEntry, ChainInfo, CreatedWallet,
+    Devices, HashrateHistory, MiningInfo, NetworkInfo, NetworkParams, NewAddress, NextPayout,
+    NodeInfo, Odds, OfferEntry, PayoutEntry, PeerInfo, Sent, SetDevice, Settings, SettingsResult,
+    SettingsUpdate, Setup, SetupRequest, ShareRanges, ShareTxPage, SwapEntry, UnsignedPayment,
+    WalletBalances, WalletCoin, WalletInfo,
 };
 use p2share_service::{LogLine, MiningState, SyncStatus};
 use tauri::{AppHandle, Runtime, State};
@@ -184,6 +190,188 @@ pub async fn setsettings(host: State<'_, Host>, update: SettingsUpdate) -> Res<S
     Ok(host.api()?.update_settings(&update).await?)
 }
 
+/// `getwalletinfo`.
+#[tauri::command]
+pub async fn getwalletinfo(host: State<'_, Host>) -> Res<WalletInfo> {
+    Ok(host.api()?.wallet_info().await?)
+}
+
+/// `createwallet`: the new seed's words are answered this once (docs/api.md).
+#[tauri::command]
+pub async fn createwallet(host: State<'_, Host>, passphrase: String) -> Res<CreatedWallet> {
+    Ok(host.api()?.create_wallet(&passphrase).await?)
+}
+
+/// `restorewallet`.
+#[tauri::command]
+pub async fn restorewallet(
+    host: State<'_, Host>,
+    words: String,
+    passphrase: String,
+) -> Res<WalletInfo> {
+    Ok(host.api()?.restore_wallet(&words, &passphrase).await?)
+}
+
+/// `unlockwallet`.
+#[tauri::command]
+pub async fn unlockwallet(host: State<'_, Host>, passphrase: String) -> Res<WalletInfo> {
+    Ok(host.api()?.unlock_wallet(&passphrase).await?)
+}
+
+/// `lockwallet`.
+#[tauri::command]
+pub async fn lockwallet(host: State<'_, Host>) -> Res<WalletInfo> {
+    Ok(host.api()?.lock_wallet().await?)
+}
+
+/// `getnewaddress`.
+#[tauri::command]
+pub async fn getnewaddress(host: State<'_, Host>) -> Res<NewAddress> {
+    Ok(host.api()?.new_address().await?)
+}
+
+/// `getwalletbalances`.
+#[tauri::command]
+pub async fn getwalletbalances(host: State<'_, Host>) -> Res<WalletBalances> {
+    Ok(host.api()?.wallet_balances().await?)
+}
+
+/// `listwalletunspent`.
+#[tauri::command]
+pub async fn listwalletunspent(host: State<'_, Host>) -> Res<Vec<WalletCoin>> {
+    Ok(host.api()?.wallet_coins().await?)
+}
+
+/// `sendshares`.
+#[tauri::command]
+pub async fn sendshares(
+    host: State<'_, Host>,
+    address: String,
+    amount: String,
+    fee_rate: Option<u64>,
+) -> Res<Sent> {
+    Ok(host.api()?.send_shares(&address, &amount, fee_rate).await?)
+}
+
+/// `sendbtc`.
+#[tauri::command]
+pub async fn sendbtc(
+    host: State<'_, Host>,
+    address: String,
+    amount: String,
+    sat_per_vb: Option<u64>,
+) -> Res<Sent> {
+    Ok(host
+        .api()?
+        .send_btc(
+            &address,
+            &amount,
+            sat_per_vb.unwrap_or(DEFAULT_BTC_FEE_RATE),
+        )
+        .await?)
+}
+
+/// `createpsbt`.
+#[tauri::command]
+pub async fn createpsbt(
+    host: State<'_, Host>,
+    address: String,
+    amount: String,
+    sat_per_vb: Option<u64>,
+) -> Res<UnsignedPayment> {
+    Ok(host
+        .api()?
+        .create_psbt(
+            &address,
+            &amount,
+            sat_per_vb.unwrap_or(DEFAULT_BTC_FEE_RATE),
+        )
+        .await?)
+}
+
+/// `listwallettransactions`.
+#[tauri::command]
+pub async fn listwallettransactions(
+    host: State<'_, Host>,
+    offset: Option<u32>,
+    limit: Option<u32>,
+) -> Res<ShareTxPage> {
+    Ok(host
+        .api()?
+        .wallet_transactions(offset.unwrap_or(0), limit.unwrap_or(DEFAULT_HISTORY_PAGE))
+        .await?)
+}
+
+/// `listbtctransactions`.
+#[tauri::command]
+pub async fn listbtctransactions(host: State<'_, Host>) -> Res<Vec<BtcTxEntry>> {
+    Ok(host.api()?.btc_transactions().await?)
+}
+
+/// `listpayouts`.
+#[tauri::command]
+pub async fn listpayouts(host: State<'_, Host>) -> Res<Vec<PayoutEntry>> {
+    Ok(host.api()?.payouts().await?)
+}
+
+/// `listoffers`: the order book.
+#[tauri::command]
+pub async fn listoffers(host: State<'_, Host>) -> Res<Vec<OfferEntry>> {
+    Ok(host.api()?.offers().await?)
+}
+
+/// `makeoffer`.
+#[tauri::command]
+pub async fn makeoffer(
+    host: State<'_, Host>,
+    maker_sells: String,
+    min: String,
+    max: String,
+    price: u64,
+    ttl_secs: Option<u64>,
+) -> Res<OfferEntry> {
+    Ok(host
+        .api()?
+        .make_offer(
+            &maker_sells,
+            &min,
+            &max,
+            price,
+            ttl_secs.unwrap_or(DEFAULT_OFFER_TTL),
+        )
+        .await?)
+}
+
+/// `canceloffer`.
+#[tauri::command]
+pub async fn canceloffer(host: State<'_, Host>, id: String) -> Res<bool> {
+    Ok(host.api()?.cancel_offer(&id).await?)
+}
+
+/// `takeoffer`: from here the node locks our side (the dashboard asked for approval first).
+#[tauri::command]
+pub async fn takeoffer(host: State<'_, Host>, id: String, amount: String) -> Res<SwapEntry> {
+    Ok(host.api()?.take_offer(&id, &amount).await?)
+}
+
+/// `listswaps`.
+#[tauri::command]
+pub async fn listswaps(host: State<'_, Host>) -> Res<Vec<SwapEntry>> {
+    Ok(host.api()?.swaps().await?)
+}
+
+/// `cancelswap`.
+#[tauri::command]
+pub async fn cancelswap(host: State<'_, Host>, id: String) -> Res<SwapEntry> {
+    Ok(host.api()?.cancel_swap(&id).await?)
+}
+
+/// `getrefundfile`: what refunds our lock with the seed alone (no private key in it).
+#[tauri::command]
+pub async fn getrefundfile(host: State<'_, Host>, id: String) -> Res<serde_json::Value> {
+    Ok(host.api()?.refund_file(&id).await?)
+}
+
 /// The desktop settings.
 #[tauri::command]
 pub async fn desktop_settings(host: State<'_, Host>) -> Res<DesktopSettings> {
@@ -248,6 +436,27 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         setup,
         getsettings,
         setsettings,
+        getwalletinfo,
+        createwallet,
+        restorewallet,
+        unlockwallet,
+        lockwallet,
+        getnewaddress,
+        getwalletbalances,
+        listwalletunspent,
+        sendshares,
+        sendbtc,
+        createpsbt,
+        listwallettransactions,
+        listbtctransactions,
+        listpayouts,
+        listoffers,
+        makeoffer,
+        canceloffer,
+        takeoffer,
+        listswaps,
+        cancelswap,
+        getrefundfile,
         desktop_settings,
         set_desktop_settings,
         node_state,

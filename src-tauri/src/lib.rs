@@ -56,6 +56,27 @@ mod tests {
     }
 
     #[test]
+    fn every_command_is_an_api_method_or_one_of_the_desktop_s_own() {
+        // The two lists are kept apart on purpose (the window gets a subset of the API), so a
+        // command renamed or misspelt on one side must show here.
+        const DESKTOP_ONLY: &[&str] = &[
+            "desktop_settings",
+            "set_desktop_settings",
+            "node_state",
+            "ui_ready",
+        ];
+        let strays: Vec<&str> = super::COMMANDS
+            .iter()
+            .copied()
+            .filter(|c| !p2share_api::rpc::METHODS.contains(c) && !DESKTOP_ONLY.contains(c))
+            .collect();
+        assert!(
+            strays.is_empty(),
+            "neither an API method nor desktop-only: {strays:?}"
+        );
+    }
+
+    #[test]
     fn the_csp_allows_no_inline_code_and_no_remote_origin() {
         let conf = json("tauri.conf.json");
         let csp = &conf["app"]["security"]["csp"];

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, FREEZE_PROTOTYPE } from "./chromium.mjs";
 
 const BASE = (process.env.P2SHARE_URL ?? "").replace(/\/$/, "");
 const TOKEN = process.env.P2SHARE_TOKEN ?? "";
@@ -35,6 +35,8 @@ const SCHEMES = /** @type {const} */ (["light", "dark"]);
 /** Hash path, file name, what shows that the screen has its data. */
 const SCREENS = [
   { path: "/", name: "dashboard", ready: '[data-testid="odds-pct"], [data-testid="dashboard"] .note' },
+  { path: "/wallet", name: "wallet", ready: '[data-testid="bal-spendable"], [data-testid="no-wallet"], [data-testid="wallet"] .note' },
+  { path: "/swaps", name: "swaps", ready: '[data-testid="book-buy"], [data-testid="book-buy-empty"], [data-testid="no-wallet"], [data-testid="swaps"] .note' },
   { path: "/shares", name: "shares", ready: '[data-testid="rangebar"], [data-testid="shares"] .note' },
   { path: "/blocks", name: "blocks", ready: '[data-testid="blocks-table"], [data-testid="blocks"] .card', verify: true },
   { path: "/mining", name: "mining", ready: '[data-testid="mining-state"]' },
@@ -57,6 +59,7 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 });
 
 try {
+  await context.addInitScript(FREEZE_PROTOTYPE);
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`[console] ${page.url()}: ${m.text()}`);

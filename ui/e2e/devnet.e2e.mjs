@@ -21,6 +21,16 @@
 //  7b. every row of listbitcoinblocks is a Bitcoin block: its hash meets the embedded mainchain's
 //      block target (getmininginfo.bitcoin_target), and the blocks A found alone are listed as
 //      found here (a failure here does not skip the rest);
+//  7d. Wallet: node A's wallet is created in the dashboard (passphrase, the 24 words, three of them
+//      typed back); A's miner pays it and its shares mature;
+//  7e. Wallet: A sends 3 shares to B's wallet from the Send form; B's wallet holds them;
+//  7f. Swaps: A makes an offer of shares on the Swaps screen; B's order book holds the signed
+//      offer (gossiped); B's take without BTC is refused before anything is locked;
+//  7g. Wallet: once a payout of A's is 100 Bitcoin blocks old (every share is a Bitcoin block
+//      here), A sends 0.01 BTC to B from the Send form's BTC tab; B's wallet holds it, confirmed;
+//  7h. Swaps: in its own browser profile B takes A's offer on its Swaps screen (2 shares, the
+//      approval step, approve); the swap completes on both nodes ("take to completed" is a
+//      figure);
 //   8. the node serves ui/dist's build (a warning otherwise: the binary embeds an older build) and
 //      the gzipped size of ui/dist/assets;
 //      screenshots at every step at 1280x800, the dashboard also at 1920x1080 and dark;
@@ -36,7 +46,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_ARGS } from "./chromium.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, FREEZE_PROTOTYPE, launchBrowser } from "./chromium.mjs";
 import { WaitError, waitFor } from "./wait.mjs";
 
 const BIN = process.env.P2SHARE_NODE_BIN ?? "";
@@ -84,7 +94,9 @@ const NODE_FLAGS = [
   "--bitcoin-rpc-bind", "127.0.0.1:0",
   "--esplora-bind", "127.0.0.1:0",
   "--stratum-bind", "127.0.0.1:0",
-  "--block-target-ratio", "3",
+  // Every share is also a Bitcoin block: coinbases mature 100 shares later, so the wallet's
+  // BTC side and a whole swap fit in the run.
+  "--block-target-ratio", "1",
   "--progress-secs", "3600",
 ];
 
@@ -367,6 +379,7 @@ try {
       viewport: { width: 1280, height: 800 },
       colorScheme: "light",
     });
+    await context.addInitScript(FREEZE_PROTOTYPE);
     await context.addInitScript(probe);
     page = context.pages()[0] ?? (await context.newPage());
     page.on("console", (m) => {
@@ -566,6 +579,164 @@ try {
     }
   });
 
+
+  const PASS_A = "e2e passphrase A";
+  const PASS_B = "e2e passphrase B";
+  const SHARE = 100_000_000;
+
+  await step("7d. Wallet: create A's wallet in the dashboard; the miner pays it", async () => {
+    await go("Wallet", '[data-testid="wallet"]', "the Wallet screen");
+    await page.click('[data-testid="setup-wallet-link"]');
+    await page.waitForSelector('[data-testid="create-form"]', { timeout: 15_000 });
+    await page.fill('[data-testid="passphrase"]', PASS_A);
+    await page.fill('[data-testid="passphrase-repeat"]', PASS_A);
+    await page.click('[data-testid="create-wallet"]');
+    await page.waitForSelector('[data-testid="seed-words"]', { timeout: 30_000 });
+    const words = await page.locator('[data-testid="seed-words"] .word').allTextContents();
+    if (words.length !== 24) throw new Error(`${words.length} words shown`);
+    await shot("07d-wallet-words");
+    await page.check('[data-testid="words-step"] input[type="checkbox"]');
+    await page.click('[data-testid="words-next"]');
+    await page.waitForSelector('[data-testid="confirm-step"]');
+    const labels = await page.locator('[data-testid="confirm-step"] label span').allTextContents();
+    const inputs = page.locator('[data-testid="confirm-step"] input');
+    for (let i = 0; i < labels.length; i++) {
+      const n = Number(labels[i].replace(/\D/g, ""));
+      await inputs.nth(i).fill(words[n - 1]);
+    }
+    await page.click('[data-testid="confirm-words"]');
+    const info = await waitFor("A's wallet to exist and be unlocked", async () => {
+      const w = await A.rpc("getwalletinfo");
+      return w.exists && w.unlocked ? w : null;
+    }, { timeoutMs: 20_000, intervalMs: 250 });
+    A.walletAddress = info.mining_address;
+    await waitFor("A's miner to pay the wallet's address", async () => (await A.rpc("getnodeinfo")).mining_address === info.mining_address || null, { timeoutMs: 20_000, intervalMs: 250 });
+    await waitFor("spendable shares in A's wallet (maturity)", async () => {
+      const b = await A.rpc("getwalletbalances");
+      return b.shares.spendable >= 10 * SHARE ? b : null;
+    }, { timeoutMs: 180_000, intervalMs: 1_000 });
+    await go("Wallet", '[data-testid="wallet-balances"]', "the Wallet screen with balances");
+    await shot("07d-wallet");
+    log(`A's wallet: ${info.mining_address}`);
+  });
+
+  await step("7e. Wallet: A sends 3 shares to B's wallet from the Send form", async () => {
+    await B.rpc("createwallet", [PASS_B]);
+    B.walletAddress = (await B.rpc("getwalletinfo")).mining_address;
+    const to = (await B.rpc("getnewaddress")).address;
+    await go("Wallet", '[data-testid="send-address"]', "the Send form");
+    await page.fill('[data-testid="send-address"]', to);
+    await page.fill('[data-testid="send-amount"]', "3");
+    await page.click('[data-testid="send-review"]');
+    await page.waitForSelector('[data-testid="send-confirm"]', { timeout: 10_000 });
+    await shot("07e-send-confirm");
+    const sentAt = Date.now();
+    await page.click('[data-testid="send-now"]');
+    await page.waitForSelector('[data-testid="sent-txid"]', { timeout: 20_000 });
+    const txid = (await text('[data-testid="sent-txid"]')).trim();
+    await waitFor("the send in B's mempool", async () => (await B.rpc("getrawmempool")).includes(txid) || null, { timeoutMs: 20_000, intervalMs: 50 });
+    figures.send_to_peer_mempool_ms = Date.now() - sentAt;
+    await waitFor("B's wallet to hold the 3 shares", async () => {
+      const b = await B.rpc("getwalletbalances");
+      return b.shares.spendable >= 3 * SHARE ? b : null;
+    }, { timeoutMs: 120_000, intervalMs: 1_000 });
+    log(`sent 3 shares A → B: ${txid}`);
+  });
+
+  await step("7f. Swaps: A offers shares on the Swaps screen; B's order book holds the signed offer", async () => {
+    await go("Swaps", '[data-testid="make-form"]', "the Swaps screen");
+    await page.click('[data-testid="make-sell"]');
+    await page.fill('[data-testid="make-min"]', "1");
+    await page.fill('[data-testid="make-max"]', "20");
+    await page.fill('[data-testid="make-price"]', "100000");
+    await page.click('[data-testid="make-submit"]');
+    await page.waitForSelector('[data-testid="make-done"]', { timeout: 20_000 });
+    const mine = (await A.rpc("listoffers")).find((o) => o.mine);
+    if (!mine) throw new Error("A's order book has no offer of its own");
+    const t = Date.now();
+    const seen = await waitFor("B's order book to hold A's offer", async () => (await B.rpc("listoffers")).find((o) => o.id === mine.id) ?? null, { timeoutMs: 60_000, intervalMs: 100 });
+    figures.offer_to_peer_book_ms = Date.now() - t;
+    if (seen.mine || seen.maker_sells !== "shares" || seen.price !== 100_000 || seen.min_shares !== SHARE || seen.max_shares !== 20 * SHARE) {
+      throw new Error(`B sees ${JSON.stringify(seen)}`);
+    }
+    await pageWait(page, "the offer row marked as A's own", () => document.querySelector('[data-testid="offer-row"]') !== null, undefined, 10_000);
+    await shot("07f-swaps-offer");
+    // Taking it needs BTC older than 100 Bitcoin blocks (coinbase maturity): minutes on a
+    // devnet whose Bitcoin blocks are CPU-mined. B's take is refused with the reason, before
+    // anything is locked.
+    const refused = await B.rpc("takeoffer", [mine.id, "2"]).then((r) => `accepted: ${JSON.stringify(r)}`, (e) => String(e.message));
+    if (!/not enough to lock/.test(refused)) throw new Error(`B's take without BTC: ${refused}`);
+    log(`A's offer ${mine.id.slice(0, 16)}… reached B's order book; B's take without BTC: ${refused}`);
+    A.offerId = mine.id;
+  });
+
+  await step("7g. Wallet: A sends 0.01 BTC (a matured payout) to B from the Send form's BTC tab", async () => {
+    await waitFor("spendable BTC in A's wallet (a payout 100 Bitcoin blocks old)", async () => {
+      const b = await A.rpc("getwalletbalances");
+      return b.btc.confirmed >= 2_000_000 ? b : null;
+    }, { timeoutMs: 300_000, intervalMs: 1_000 });
+    const to = (await B.rpc("getnewaddress")).address;
+    await go("Wallet", '[data-testid="send-address"]', "the Send form");
+    await page.locator('section:has([data-testid="send-address"]) [role="tab"]:has-text("BTC")').click();
+    await page.fill('[data-testid="send-address"]', to);
+    await page.fill('[data-testid="send-amount"]', "0.01");
+    await page.click('[data-testid="send-review"]');
+    await page.waitForSelector('[data-testid="send-confirm"]', { timeout: 10_000 });
+    await shot("07g-send-btc-confirm");
+    await page.click('[data-testid="send-now"]');
+    await page.waitForSelector('[data-testid="sent-txid"]', { timeout: 20_000 });
+    const txid = (await text('[data-testid="sent-txid"]')).trim();
+    await waitFor("B's wallet to hold the 0.01 BTC, confirmed", async () => {
+      const b = await B.rpc("getwalletbalances");
+      return b.btc.confirmed >= 1_000_000 ? b : null;
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+    log(`sent 0.01 BTC A → B: ${txid}`);
+  });
+
+  await step("7h. Swaps: B takes A's offer on its own Swaps screen; 2 shares for 0.002 BTC complete on both nodes", async () => {
+    if (!A.offerId) throw new Error("no offer from step 7f");
+    // B's dashboard, in its own browser profile (the session cookie is per host, not per port).
+    const { page: pb, close } = await launchBrowser({ problems, who: "B", colorScheme: "light" });
+    try {
+      await pb.goto(`${B.base}/login?token=${B.token}`);
+      await pb.locator('nav a.nav-link:has-text("Swaps")').click({ timeout: 15_000 });
+      const row = pb.locator(`[data-testid="book-buy"] [data-testid="offer-row"]`).first();
+      await row.waitFor({ timeout: 20_000 });
+      await row.locator('[data-testid="offer-take"]').click();
+      await pb.waitForSelector('[data-testid="take-card"]');
+      await pb.fill('[data-testid="take-amount"]', "2");
+      await pb.click('[data-testid="take-review"]');
+      await pb.waitForSelector('[data-testid="take-approval"]', { timeout: 10_000 });
+      await pb.screenshot({ path: join(ARTIFACTS, "07h-take-approval-B-1280x800.png") });
+      const t = Date.now();
+      await pb.click('[data-testid="take-approve"]');
+      await pb.waitForSelector('[data-testid="take-done"]', { timeout: 30_000 });
+      // B's only swap; the swap id is the same on both nodes.
+      const swapB = await waitFor("B's swap record", async () => (await B.rpc("listswaps"))[0] ?? null, { timeoutMs: 10_000, intervalMs: 100 });
+      const done = async (n) => (await n.rpc("listswaps")).find((x) => x.id === swapB.id)?.phase === "completed";
+      await waitFor("the swap to complete on both nodes", async () => ((await done(A)) && (await done(B))) || null, { timeoutMs: 240_000, intervalMs: 500 });
+      figures.swap_take_to_completed_ms = Date.now() - t;
+      // A finished swap moves to the "Finished" list (collapsed): open it, as a user would.
+      const finished = async (p, who) => {
+        const summary = p.locator('[data-testid="swaps-finished"] > summary');
+        await summary.waitFor({ timeout: 15_000 }).catch(async (e) => {
+          await p.screenshot({ path: join(ARTIFACTS, `FAILED-7h-finished-${who}.png`) }).catch(() => {});
+          throw new WaitError(`waiting for ${who}'s finished swaps: ${String(e.message ?? e).split("\n")[0]}`);
+        });
+        await summary.click();
+        await p.locator('[data-testid="swaps-finished"] [data-testid="swap-item"]').first().scrollIntoViewIfNeeded();
+      };
+      await finished(pb, "B");
+      await pb.screenshot({ path: join(ARTIFACTS, "07h-swap-completed-B-1280x800.png") });
+      await go("Swaps", '[data-testid="make-form"]', "A's Swaps screen");
+      await finished(page, "A");
+      await shot("07h-swap-completed-A");
+      log(`swap ${swapB.id.slice(0, 16)}…: B bought 2 shares from A for 0.002 BTC; take → completed on both in ${figures.swap_take_to_completed_ms} ms`);
+    } finally {
+      await close();
+    }
+  });
+
   await step("8. the served bundle is ui/dist; its size", async () => {
     figures.bundle_gzip_kb = Number(bundleGzipKb().toFixed(1));
     // The node embeds ui/dist at build time: warn when it serves another build.
@@ -615,7 +786,7 @@ const skipped = results.filter((r) => r.status === "skipped").length;
 for (const r of results) if (r.status === "failed") console.error(`failed: ${r.name}: ${r.error}`);
 const fig = (v) => (v === null ? "n/a" : v);
 console.log(
-  `figures: login_to_paint_ms=${fig(figures.login_to_paint_ms)} share_event_to_paint_ms_p50=${fig(figures.share_event_to_paint_ms_p50)} max=${fig(figures.max)} bundle_gzip_kb=${fig(figures.bundle_gzip_kb)}`,
+  `figures: login_to_paint_ms=${fig(figures.login_to_paint_ms)} share_event_to_paint_ms_p50=${fig(figures.share_event_to_paint_ms_p50)} max=${fig(figures.max)} bundle_gzip_kb=${fig(figures.bundle_gzip_kb)} send_to_peer_mempool_ms=${fig(figures.send_to_peer_mempool_ms ?? null)} offer_to_peer_book_ms=${fig(figures.offer_to_peer_book_ms ?? null)} swap_take_to_completed_ms=${fig(figures.swap_take_to_completed_ms ?? null)}`,
 );
 console.log(`e2e: ${passed} passed, ${nFailed + skipped} failed${skipped ? ` (${skipped} skipped after a failure)` : ""} in ${elapsed()}`);
 process.exit(nFailed + skipped === 0 ? 0 : 1);

@@ -6,8 +6,11 @@
 //
 //   npm run build && node e2e/mock-node.mjs          → http://127.0.0.1:29400/login?token=devtoken
 //
-// Env: PORT (29400), MOCK_TOKEN (devtoken), MOCK_UNCONFIGURED=1 (first run), MOCK_TAMPER=1 (one
-// block fails Verify), MOCK_NO_OPENCL=1 (no OpenCL driver), MOCK_QUIET=1 (no request log). No dependencies: node:http and node:crypto.
+// Env: PORT (29400), MOCK_TOKEN (devtoken), MOCK_UNCONFIGURED=1 (first run, then the wallet step),
+// MOCK_TAMPER=1 (one block fails Verify), MOCK_BTC_ERROR=1 (the BTC wallet cannot reach its Bitcoin node), MOCK_NO_OPENCL=1 (no OpenCL driver), MOCK_WALLET=none
+// (no wallet yet) or locked (passphrase: p2share-mock), MOCK_QUIET=1 (no request log). The wallet has
+// an order book and swaps in every phase; a take runs through to completed in about a minute. No
+// dependencies: node:http and node:crypto.
 import { createServer } from "node:http";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, existsSync, statSync } from "node:fs";
@@ -250,6 +253,10 @@ function tick() {
   broadcast({ type: "log", ...log("INFO", mineShare ? TARGETS[0] : TARGETS[3], mineShare ? `share found height=${state.height}` : `new tip height=${state.height} hash=${tipHash.slice(0, 8)}…`) });
   if (state.height % 23 === 0) {
     const b = addBlock(state.height, mineShare);
+    // A Bitcoin block: the wallet's pending BTC confirms; a payout to its shares starts maturing.
+    wallet.btcTip += 1;
+    b.btcHeight = wallet.btcTip;
+    for (const t of wallet.btcTxs) if (t.height === null) t.height = wallet.btcTip;
     if (mineShare) {
       broadcast({ type: "bitcoin_block", block_hash: b.bitcoin_hash, bitcoin_height: 800 + state.blocks.length, share: b.share, share_height: b.share_height, selected: `${b.payout.txid}:${b.payout.vout}`, paid_script: b.paid_script, value_sat: b.value_sat, outcome: "accepted", mine: b.mine, time: b.time });
     }
@@ -314,6 +321,256 @@ class RpcErr extends Error {
   constructor(code, message) {
     super(message);
     this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------- wallet
+
+const BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+function bech32Polymod(values) {
+  const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+  let chk = 1;
+  for (const v of values) {
+    const top = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (let i = 0; i < 5; i++) if ((top >>> i) & 1) chk ^= GEN[i];
+  }
+  return chk;
+}
+/** A BIP-86 taproot address of the devnet (bech32m over 32 bytes). */
+function taprootAddress(program) {
+  const hrp = "bcrt";
+  const data = [1];
+  let acc = 0;
+  let bits = 0;
+  for (const b of program) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      data.push((acc >> bits) & 31);
+    }
+  }
+  if (bits > 0) data.push((acc << (5 - bits)) & 31);
+  const expand = [...[...hrp].map((c) => c.charCodeAt(0) >> 5), 0, ...[...hrp].map((c) => c.charCodeAt(0) & 31)];
+  const mod = bech32Polymod([...expand, ...data, 0, 0, 0, 0, 0, 0]) ^ 0x2bc830a3;
+  const checksum = Array.from({ length: 6 }, (_, i) => (mod >>> (5 * (5 - i))) & 31);
+  return `${hrp}1${[...data, ...checksum].map((d) => BECH32[d]).join("")}`;
+}
+const walletAddress = (index) => taprootAddress(sha256(Buffer.from(`p2share-mock receive ${index}`)));
+/** A public BIP-39 test vector: the mock's "new" seed. */
+const MOCK_WORDS = "void come effort suffer camp survey warrior heavy shoot primary clutch crush open amazing screen patrol group space point ten exist slush involve unfold".split(" ");
+const COINBASE_MATURITY = 100;
+
+const wallet = {
+  exists: state.configured && process.env.MOCK_WALLET !== "none",
+  unlocked: process.env.MOCK_WALLET !== "locked",
+  passphrase: "p2share-mock",
+  birthday: START - 86_400 * 12,
+  nextAddress: 1,
+  /** Units sent away (the mock's chain does not spend them; balances subtract them). */
+  sharesSent: 0,
+  /** Transfers that are not sharebases: { txid, height (null: unconfirmed), time, received, sent, fee }. */
+  shareTransfers: [],
+  btcTip: 1000,
+  btcConfirmed: 123_456_789,
+  btcTxs: [],
+};
+// Some history: a payment received, one sent.
+wallet.shareTransfers.push(
+  { txid: hex(32), height: state.height - 340, time: START - 340, received: 12_500_000_000, sent: 0, fee: null },
+  { txid: hex(32), height: state.height - 95, time: START - 95, received: 3_999_999_846, sent: 5_000_000_000, fee: 154 },
+);
+wallet.sharesSent += 1_000_000_154 - 12_500_000_000;
+// Older: 90 mined sharebases, all spent by one consolidation to another wallet of the user's.
+for (let i = 0; i < 90; i++) {
+  const height = 1100 + i * 10;
+  wallet.shareTransfers.push({ txid: hex(32), height, time: START - (4200 - height), received: SUBSIDY, sent: 0, fee: null, sharebase: true });
+}
+wallet.shareTransfers.push({ txid: hex(32), height: 2050, time: START - 2150, received: 0, sent: 90 * SUBSIDY, fee: 1_243, sharebase: false });
+wallet.btcTxs.push(
+  { txid: hex(32), height: 905, received: 100_000_000, sent: 0, fee: null, coinbase: false },
+  { txid: hex(32), height: 951, received: 26_543_211, sent: 3_000_000, fee: 1_410, coinbase: false },
+);
+
+/** The Bitcoin blocks this wallet's shares won: every `mine` block, at Bitcoin heights up to the tip. */
+function payouts() {
+  return state.blocks.filter((b) => b.mine).map((b, j) => {
+    const height = b.btcHeight ?? (b.btcHeight = wallet.btcTip - 3 - j * 19);
+    const depth = wallet.btcTip - height + 1;
+    return { txid: b.coinbase ?? (b.coinbase = hex(32)), block: b.bitcoin_hash, height, amount: b.value_sat, mature: depth >= COINBASE_MATURITY, blocks_to_maturity: Math.max(0, COINBASE_MATURITY - depth) };
+  });
+}
+function walletBalances() {
+  const mineMaturing = state.maturing.filter((u) => u.script === ME_SCRIPT).reduce((a, u) => a + u.value, 0);
+  const eligible = vOf();
+  const pendingShares = wallet.shareTransfers.filter((t) => t.height === null);
+  const p = payouts();
+  return {
+    shares: {
+      spendable: Math.max(0, eligible - wallet.sharesSent),
+      immature: mineMaturing,
+      eligible,
+      eligible_total: nOf(),
+      incoming: pendingShares.reduce((a, t) => a + Math.max(0, t.received - t.sent), 0),
+      outgoing: pendingShares.reduce((a, t) => a + Math.max(0, t.sent - t.received), 0),
+    },
+    btc: {
+      confirmed: wallet.btcConfirmed + p.filter((x) => x.mature).reduce((a, x) => a + x.amount, 0),
+      pending: wallet.btcTxs.filter((t) => t.height === null).reduce((a, t) => a + t.received, 0),
+      immature: p.filter((x) => !x.mature).reduce((a, x) => a + x.amount, 0),
+    },
+  };
+}
+function shareHistory() {
+  const mined = [...state.utxos, ...state.maturing].filter((u) => u.script === ME_SCRIPT && u.sharebase).map((u) => ({ txid: u.txid, height: u.height, time: START - (4200 - u.height), received: u.value, sent: 0, fee: null, sharebase: true }));
+  const all = [...mined, ...wallet.shareTransfers.map((t) => ({ sharebase: false, ...t }))];
+  all.sort((a, b) => (a.height === null ? -1 : b.height === null ? 1 : b.height - a.height));
+  return all.map((t) => ({ ...t, confirmations: t.height === null ? 0 : state.height - t.height + 1 }));
+}
+function btcHistory() {
+  const coinbases = payouts().map((p) => ({ txid: p.txid, height: p.height, received: p.amount, sent: 0, fee: null, coinbase: true }));
+  const all = [...wallet.btcTxs, ...coinbases];
+  all.sort((a, b) => (a.height === null ? -1 : b.height === null ? 1 : b.height - a.height));
+  return all;
+}
+function walletInfo() {
+  return { exists: wallet.exists, unlocked: wallet.exists && wallet.unlocked, birthday: wallet.exists ? wallet.birthday : null, share_height: wallet.exists ? state.height : null, btc_height: wallet.exists ? wallet.btcTip : null, btc_error: process.env.MOCK_BTC_ERROR === "1" && wallet.exists ? "Bitcoin chain source: error sending request for url (http://127.0.0.1:18443/): connection refused" : null, mining_address: wallet.exists ? ME_ADDRESS : null, btc_available: true };
+}
+function needWallet() {
+  if (!wallet.exists) throw new RpcErr(-1, "no wallet: create or restore one first");
+}
+function needUnlocked() {
+  needWallet();
+  if (!wallet.unlocked) throw new RpcErr(-1, "the wallet is locked: unlock it first");
+}
+function payTo(address) {
+  if (typeof address !== "string" || !address) throw new RpcErr(-32602, "missing parameter address (position 0)");
+  if (/^(bc|tb)1/i.test(address)) throw new RpcErr(-5, `address ${address} is not for network ${NETWORK} (expected regtest addresses)`);
+  if (!/^bcrt1[02-9ac-hj-np-z]{8,}$/i.test(address) && !/^[0-9a-f]+$/i.test(address)) throw new RpcErr(-5, `${JSON.stringify(address)} is neither an address of ${NETWORK} nor a hex script`);
+}
+function units(amount) {
+  const m = /^(\d*)(?:\.(\d{0,8}))?$/.exec(String(amount ?? "").trim());
+  if (!m || (!m[1] && !m[2])) throw new RpcErr(-8, `amount ${JSON.stringify(amount)} is not a decimal amount`);
+  const u = Number(m[1] || 0) * 1e8 + Number((m[2] ?? "").padEnd(8, "0"));
+  if (u <= 0) throw new RpcErr(-8, "the amount must be above zero");
+  return u;
+}
+
+// ---------------------------------------------------------------- swaps
+
+// An order book of several makers both ways (this node's own offer among them) and swaps in
+// every phase. Deadlines are heights, so the blocks left count down as both chains grow (the
+// sharechain once a second, Bitcoin every 23 shares). A take runs through its phases on timers.
+const SHARES_FOR_BTC = { maker_lock_blocks: 1_440, taker_lock_blocks: 144 };
+const BTC_FOR_SHARES = { maker_lock_blocks: 72, taker_lock_blocks: 2_880 };
+const MIN_SWAP_SATS = 20_000;
+const NODE_PEER = "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo";
+const [PEER_A, PEER_B, PEER_C] = state.peers.map((p) => p.peer_id);
+const satsFor = (u, price) => Math.floor((u * price) / 1e8);
+const shareH = () => state.height;
+const btcH = () => wallet.btcTip;
+
+function offer(makerSells, min, max, price, expiresIn, peer, mine = false) {
+  return { id: hex(32), maker_sells: makerSells, min_shares: min * SHARE, max_shares: max * SHARE, price, expires: START + expiresIn, mine, maker_peer: peer, ...(makerSells === "shares" ? SHARES_FOR_BTC : BTC_FOR_SHARES) };
+}
+const book = [
+  offer("shares", 1, 25, 41_000, 20 * 3600 + 720, PEER_A),
+  offer("btc", 1, 40, 38_000, 6 * 3600, PEER_B),
+  offer("shares", 0.5, 10, 39_500, 2 * 3600 + 300, PEER_B),
+  offer("btc", 0.25, 5, 36_900, 45 * 60, PEER_C),
+  offer("shares", 2, 50, 45_000, 23 * 3600, NODE_PEER, true),
+  offer("btc", 5, 100, 38_750, 3 * 86_400, PEER_A),
+  offer("shares", 1, 8, 42_250, 11 * 3600, PEER_C),
+];
+
+/**
+ * A swap record: `myTimeout` on our lock's chain, `claimBy` on theirs (taker: the last safe
+ * claim; maker: when the taker may refund), both heights.
+ */
+function swapRecord({ role, makerSells, shares, price, phase, peer, age, myIn, claimIn, locks = {}, events = [], error = null }) {
+  const sellingShares = role === "taker" ? makerSells === "btc" : makerSells === "shares";
+  const myChainH = sellingShares ? shareH : btcH;
+  const theirChainH = sellingShares ? btcH : shareH;
+  const created = Math.floor(Date.now() / 1000) - age;
+  const units = Math.round(shares * SHARE);
+  const sats = satsFor(units, price);
+  return {
+    id: hex(16), role, maker_sells: makerSells, shares: units, sats, phase, selling_shares: sellingShares,
+    my_lock: locks.my ?? null, their_lock: locks.their ?? null, spend: locks.spend ?? null,
+    my_chain: sellingShares ? "sharechain" : "bitcoin", myTimeout: myChainH() + myIn, claimBy: theirChainH() + claimIn,
+    myChainH, theirChainH, peer, created, error,
+    events: events.map(([dt, text]) => ({ time: created + dt, text })),
+  };
+}
+const txs = () => ({ my: hex(32), their: hex(32), spend: hex(32) });
+const swapList = [];
+{
+  const a = txs();
+  const b = txs();
+  const c = txs();
+  const d = txs();
+  const e = txs();
+  const f = txs();
+  swapList.push(
+    swapRecord({ role: "taker", makerSells: "shares", shares: 2, price: 39_500, phase: "agreed", peer: PEER_B, age: 12, myIn: 144, claimIn: 1_320, events: [[0, "took offer: 200000000 units for 79000 sats; terms agreed"]] }),
+    swapRecord({
+      role: "taker", makerSells: "shares", shares: 5, price: 41_000, phase: "locked", peer: PEER_A, age: 1_900, myIn: 131, claimIn: 1_180, locks: { my: a.my, their: a.their },
+      events: [[0, "took offer: 500000000 units for 205000 sats; terms agreed"], [2, `locking 205000 on the mainchain: ${a.my}`], [1_660, `the counterparty's lock seen: ${a.their}:0`]],
+    }),
+    swapRecord({
+      role: "taker", makerSells: "btc", shares: 12.5, price: 38_000, phase: "locked", peer: PEER_B, age: 36_000, myIn: 2_512, claimIn: 5, locks: { my: b.my, their: b.their },
+      error: "Bitcoin chain source: connection refused (os error 111)",
+      events: [[0, "took offer: 1250000000 units for 475000 sats; terms agreed"], [2, `locking 1250000000 on the sharechain: ${b.my}`], [2_600, `the counterparty's lock seen: ${b.their}:1`]],
+    }),
+    swapRecord({
+      role: "maker", makerSells: "shares", shares: 3, price: 45_000, phase: "claiming", peer: PEER_C, age: 5_400, myIn: 1_020, claimIn: 97, locks: { my: c.my, their: c.their, spend: c.spend },
+      events: [[0, "offer taken: 300000000 units for 135000 sats; waiting for the taker's lock"], [1_200, "the taker's lock is final and as agreed: locking ours"], [1_201, `locking 300000000 on the sharechain: ${c.my}`], [4_800, "the secret is revealed by the counterparty's claim"], [4_800, "claiming the taker's lock with the revealed secret"], [4_801, `claim broadcast: ${c.spend}`]],
+    }),
+    swapRecord({
+      role: "taker", makerSells: "btc", shares: 4, price: 38_000, phase: "refunding", peer: PEER_A, age: 90_000, myIn: -2, claimIn: -1_300, locks: { my: d.my, spend: d.spend },
+      events: [[0, "took offer: 400000000 units for 152000 sats; terms agreed"], [2, `locking 400000000 on the sharechain: ${d.my}`], [87_000, "the taker's timelock expired with our lock unclaimed: refunding"], [87_000, `refund broadcast: ${d.spend}`]],
+    }),
+    swapRecord({
+      role: "taker", makerSells: "shares", shares: 10, price: 40_200, phase: "completed", peer: PEER_A, age: 172_800, myIn: 40, claimIn: 300, locks: { my: e.my, their: e.their, spend: e.spend },
+      events: [[0, "took offer: 1000000000 units for 402000 sats; terms agreed"], [2, `locking 402000 on the mainchain: ${e.my}`], [2_800, `the counterparty's lock seen: ${e.their}:0`], [4_800, "the maker's lock is final and as agreed: claiming"], [4_800, `claim broadcast: ${e.spend}`], [4_900, "our claim is confirmed: swap complete"]],
+    }),
+    swapRecord({
+      role: "maker", makerSells: "btc", shares: 6, price: 37_000, phase: "refunded", peer: PEER_C, age: 400_000, myIn: -30, claimIn: -2_000, locks: { my: f.my, their: f.their, spend: f.spend },
+      events: [[0, "offer taken: 600000000 units for 222000 sats; waiting for the taker's lock"], [2_000, `locking 222000 on the mainchain: ${f.my}`], [45_000, "the maker's timelock expired with our lock unclaimed: refunding"], [46_000, "our refund is confirmed"]],
+    }),
+    swapRecord({ role: "taker", makerSells: "shares", shares: 1, price: 40_000, phase: "cancelled", peer: PEER_B, age: 500_000, myIn: 0, claimIn: 0, events: [[0, "took offer: 100000000 units for 40000 sats; terms agreed"], [10, "cancelled before any lock"]] }),
+  );
+}
+const FINAL = new Set(["completed", "refunded", "cancelled"]);
+function swapEntry(r) {
+  const { myTimeout, claimBy, myChainH, theirChainH, ...rest } = r;
+  return {
+    ...rest,
+    events: [...r.events],
+    blocks_to_refund: myTimeout - myChainH(),
+    blocks_to_claim_deadline: claimBy - theirChainH(),
+    finished: FINAL.has(r.phase),
+    cancellable: r.phase === "agreed" && r.my_lock === null && r.their_lock === null,
+  };
+}
+function note(r, text) {
+  r.events.push({ time: Math.floor(Date.now() / 1000), text });
+  broadcast({ type: "log", ...log("INFO", "p2share_walletd::swap", `swap ${r.id.slice(0, 8)}: ${text}`) });
+}
+/** A take, driven on: our lock, the maker's, our claim, its confirmation. */
+function drive(r) {
+  const t = txs();
+  const steps = [
+    [3_000, () => { r.my_lock = t.my; r.phase = "locked"; note(r, `locking ${r.selling_shares ? r.shares : r.sats} on the ${r.selling_shares ? "sharechain" : "mainchain"}: ${t.my}`); }],
+    [15_000, () => { r.their_lock = t.their; note(r, `the counterparty's lock seen: ${t.their}:0`); }],
+    [30_000, () => { r.spend = t.spend; r.phase = "claiming"; note(r, "the maker's lock is final and as agreed: claiming"); note(r, `claim broadcast: ${t.spend}`); }],
+    [50_000, () => { r.phase = "completed"; note(r, "our claim is confirmed: swap complete"); }],
+  ];
+  for (const [ms, step] of steps) {
+    setTimeout(() => {
+      if (r.phase !== "cancelled") step();
+    }, ms).unref();
   }
 }
 
@@ -439,6 +696,150 @@ const methods = {
     if (u?.threads) state.threads = u.threads;
     if (u?.bitcoin) restart = true;
     return { restart_required: restart };
+  },
+  getwalletinfo: () => walletInfo(),
+  createwallet: ([passphrase]) => {
+    if (wallet.exists) throw new RpcErr(-1, "a wallet already exists in /home/alice/.local/share/p2share/devnet-1795628914/wallet.seed");
+    if (!passphrase) throw new RpcErr(-8, "the passphrase must not be empty");
+    Object.assign(wallet, { exists: true, unlocked: true, passphrase, birthday: Math.floor(Date.now() / 1000) });
+    broadcast({ type: "log", ...log("INFO", "p2share_walletd", "wallet created; the miners pay it") });
+    return { words: [...MOCK_WORDS] };
+  },
+  restorewallet: ([words, passphrase]) => {
+    if (wallet.exists) throw new RpcErr(-1, "a wallet already exists in /home/alice/.local/share/p2share/devnet-1795628914/wallet.seed");
+    const list = String(words ?? "").trim().toLowerCase().split(/\s+/).filter(Boolean);
+    if (![12, 15, 18, 21, 24].includes(list.length)) throw new RpcErr(-1, `a mnemonic has 12, 15, 18, 21 or 24 words, not ${list.length}`);
+    // The mock knows no word list: a word that cannot be a BIP-39 word is named.
+    const bad = list.findIndex((w) => !/^[a-z]{3,8}$/.test(w));
+    if (bad >= 0) throw new RpcErr(-1, `word ${bad + 1} (${JSON.stringify(list[bad])}) is not in the BIP-39 English word list`);
+    if (!passphrase) throw new RpcErr(-8, "the passphrase must not be empty");
+    Object.assign(wallet, { exists: true, unlocked: true, passphrase });
+    return walletInfo();
+  },
+  unlockwallet: ([passphrase]) => {
+    needWallet();
+    if (passphrase !== wallet.passphrase) throw new RpcErr(-8, "wrong passphrase (or the seed file's encrypted part was altered)");
+    wallet.unlocked = true;
+    return walletInfo();
+  },
+  lockwallet: () => {
+    needWallet();
+    wallet.unlocked = false;
+    return walletInfo();
+  },
+  getnewaddress: () => {
+    needWallet();
+    const address = walletAddress(wallet.nextAddress);
+    return { address, uri: `bitcoin:${address}` };
+  },
+  getwalletbalances: () => (needWallet(), walletBalances()),
+  listwalletunspent: () => {
+    needWallet();
+    return [...state.utxos, ...state.maturing].filter((u) => u.script === ME_SCRIPT).map((u) => ({ outpoint: `${u.txid}:${u.vout}`, value: u.value, address: ME_ADDRESS, height: u.height, sharebase: u.sharebase, mature: u.eligibleAt === undefined, eligible: u.eligibleAt === undefined }));
+  },
+  sendshares: ([address, amount, feeRate]) => {
+    needUnlocked();
+    payTo(address);
+    const u = units(amount);
+    const rate = Math.max(1000, feeRate ?? 1000);
+    const fee = Math.ceil((rate * 154) / 1000);
+    const b = walletBalances().shares;
+    if (u + fee > b.spendable) throw new RpcErr(-1, `insufficient funds: ${(u + fee) / SHARE} shares needed, ${b.spendable / SHARE} spendable (${b.immature / SHARE} more are immature)`);
+    const txid = hex(32);
+    wallet.sharesSent += u + fee;
+    wallet.shareTransfers.push({ txid, height: null, time: Math.floor(Date.now() / 1000), received: 0, sent: u + fee, fee });
+    // Confirmed by one of the next shares.
+    setTimeout(() => {
+      const t = wallet.shareTransfers.find((x) => x.txid === txid);
+      if (t) t.height = state.height;
+    }, 2500);
+    return { txid };
+  },
+  sendbtc: ([address, amount, satPerVb]) => {
+    needUnlocked();
+    payTo(address);
+    const u = units(amount);
+    const fee = (satPerVb ?? 2) * 154;
+    if (u + fee > walletBalances().btc.confirmed) throw new RpcErr(-1, `insufficient funds: ${(u + fee) / 1e8} BTC needed, ${walletBalances().btc.confirmed / 1e8} confirmed`);
+    const txid = hex(32);
+    wallet.btcConfirmed -= u + fee;
+    wallet.btcTxs.push({ txid, height: null, received: 0, sent: u + fee, fee, coinbase: false });
+    return { txid };
+  },
+  createpsbt: ([address, amount]) => {
+    needWallet();
+    payTo(address);
+    units(amount);
+    return { psbt: Buffer.concat([Buffer.from("70736274ff01007102000000", "hex"), Buffer.from(hex(170), "hex")]).toString("base64") };
+  },
+  listwallettransactions: ([offset = 0, limit = 100] = []) => {
+    needWallet();
+    if (limit > 1000) throw new RpcErr(-8, `limit ${limit} is above 1000`);
+    const all = shareHistory();
+    return { entries: all.slice(offset, offset + limit), total: all.length };
+  },
+  listbtctransactions: () => (needWallet(), btcHistory()),
+  listpayouts: () => (needWallet(), payouts()),
+  listoffers: () => {
+    needWallet();
+    const now = Math.floor(Date.now() / 1000);
+    return book.filter((o) => o.expires > now).sort((a, b) => (a.maker_sells === b.maker_sells ? a.price - b.price : a.maker_sells === "btc" ? -1 : 1));
+  },
+  makeoffer: ([makerSells, min, max, price, ttlSecs]) => {
+    needUnlocked();
+    if (makerSells !== "shares" && makerSells !== "btc") throw new RpcErr(-8, `maker_sells is "shares" or "btc", not ${JSON.stringify(makerSells)}`);
+    const lo = units(min);
+    const hi = units(max);
+    if (lo > hi) throw new RpcErr(-8, `min ${lo} is above max ${hi}`);
+    if (!Number.isInteger(price) || price <= 0) throw new RpcErr(-3, "parameter price: expected a positive integer");
+    if (ttlSecs !== undefined && ttlSecs !== null && ttlSecs > 7 * 86_400) throw new RpcErr(-8, `ttl_secs ${ttlSecs} is above 604800`);
+    if (satsFor(lo, price) < MIN_SWAP_SATS) throw new RpcErr(-8, `the smallest swap of this offer: ${satsFor(lo, price)} units on the mainchain is below the minimum swap of ${MIN_SWAP_SATS}`);
+    const o = { ...offer(makerSells, lo / SHARE, hi / SHARE, price, 0, NODE_PEER, true), min_shares: lo, max_shares: hi, expires: Math.floor(Date.now() / 1000) + (ttlSecs ?? 86_400) };
+    book.push(o);
+    broadcast({ type: "log", ...log("INFO", "p2share_walletd::swap", `offer ${o.id.slice(0, 8)} published`) });
+    return o;
+  },
+  canceloffer: ([id]) => {
+    const i = book.findIndex((o) => o.id === id && o.mine);
+    if (i < 0) throw new RpcErr(-5, `not found: offer ${id} of this node`);
+    book.splice(i, 1);
+    return true;
+  },
+  takeoffer: ([id, amount]) => {
+    needUnlocked();
+    const o = book.find((x) => x.id === id);
+    if (!o) throw new RpcErr(-8, `no offer ${id} in the order book`);
+    const u = units(amount);
+    if (u < o.min_shares || u > o.max_shares) throw new RpcErr(-8, `${u} units is outside the offer's ${o.min_shares}–${o.max_shares}`);
+    const sats = satsFor(u, o.price);
+    if (sats < MIN_SWAP_SATS) throw new RpcErr(-8, `${sats} units on the mainchain is below the minimum swap of ${MIN_SWAP_SATS}`);
+    const b = walletBalances();
+    const [need, have] = o.maker_sells === "btc" ? [u, b.shares.spendable] : [sats, b.btc.confirmed];
+    if (have <= need) throw new RpcErr(-8, `not enough to lock: ${need} needed, ${have} spendable`);
+    const r = swapRecord({ role: "taker", makerSells: o.maker_sells, shares: u / SHARE, price: o.price, phase: "agreed", peer: o.maker_peer, age: 0, myIn: o.taker_lock_blocks, claimIn: o.maker_lock_blocks - (o.maker_sells === "btc" ? 12 : 240), events: [[0, `took offer ${o.id}: ${u} units for ${sats} sats; terms agreed`]] });
+    swapList.unshift(r);
+    drive(r);
+    return swapEntry(r);
+  },
+  listswaps: () => (needWallet(), swapList.map(swapEntry)),
+  cancelswap: ([id]) => {
+    const r = swapList.find((x) => x.id === id);
+    if (!r) throw new RpcErr(-8, `no swap ${id}`);
+    if (!swapEntry(r).cancellable) throw new RpcErr(-8, "a lock exists: the swap completes or refunds at its timeout");
+    r.phase = "cancelled";
+    note(r, "cancelled before any lock");
+    return swapEntry(r);
+  },
+  getrefundfile: ([id]) => {
+    const r = swapList.find((x) => x.id === id);
+    if (!r) throw new RpcErr(-8, `no swap ${id}`);
+    if (!r.my_lock) throw new RpcErr(-8, "nothing of ours is locked in this swap");
+    return {
+      format: "p2share-refund/1", swap: r.id, chain: r.my_chain, outpoint: `${r.my_lock}:0`, value: r.selling_shares ? r.shares : r.sats,
+      witness_script: `63a820${hex(32)}8820${hex(32)}ac6703${hex(3)}b17520${hex(32)}ac68`, script_pubkey: `0020${hex(32)}`,
+      timeout_height: r.myTimeout, swap_key_index: 4, swap_key_path: "m/86'/1'/0'/7/4", funding_tx: `0200000000010${hex(90)}`,
+      instructions: "After the timeout height, spend the outpoint with witness [signature, <empty>, witness_script] signed by the swap key (BIP-143, SIGHASH_ALL), nLockTime = timeout, nSequence < 0xffffffff.",
+    };
   },
   getstoreinfo: () => ({ shares: state.height + 1, bodies: 2000, utxos: state.utxos.length, undo: 2000, file_bytes: 48_234_496 }),
 };

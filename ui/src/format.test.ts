@@ -15,6 +15,8 @@ import {
   formatPercent,
   formatSats,
   formatShares,
+  formatUnitsSigned,
+  formatFeeRate,
   formatTime,
   formatUnits8,
   formatUnitsShort,
@@ -223,5 +225,20 @@ describe("numbers, times, hashes", () => {
     expect(formatMs(0.05)).toBe("0.05 ms");
     expect(formatMs(12.34)).toBe("12.3 ms");
     expect(formatMs(2100)).toBe("2.1 s");
+  });
+});
+
+describe("formatUnitsSigned / formatFeeRate", () => {
+  it("signs a balance change with a real minus", () => {
+    expect(formatUnitsSigned(150_000_000)).toBe("+1.5");
+    expect(formatUnitsSigned(-1_000_000_154)).toBe("−10.00000154");
+    expect(formatUnitsSigned(0)).toBe("0");
+    expect(formatUnitsSigned(null)).toBe("—");
+  });
+
+  it("writes fee rates per vbyte", () => {
+    expect(formatFeeRate(2, "sat")).toBe("2 sat/vB");
+    expect(formatFeeRate(1.5, "units")).toBe("1.5 units/vB");
+    expect(formatFeeRate(undefined, "sat")).toBe("—");
   });
 });

@@ -255,3 +255,19 @@ export function formatMs(ms: number | null | undefined): string {
   if (ms >= 1000) return `${trimZeros((ms / 1000).toFixed(2))} s`;
   return `${trimZeros(ms >= 10 ? ms.toFixed(1) : ms.toFixed(2))} ms`;
 }
+
+/**
+ * A change of a balance in units of 1e-8, signed: 150_000_000 → "+1.5", -1_000_000_154 →
+ * "−10.00000154" (a minus sign, not a hyphen), 0 → "0".
+ */
+export function formatUnitsSigned(units: number | null | undefined): string {
+  if (!isNum(units)) return DASH;
+  if (Math.round(units) === 0) return "0";
+  return `${units > 0 ? "+" : "−"}${formatUnits8(Math.abs(units))}`;
+}
+
+/** A fee rate: 2 → "2 sat/vB", 1.5 units → "1.5 units/vB". */
+export function formatFeeRate(perVbyte: number | null | undefined, unit: "sat" | "units"): string {
+  if (!isNum(perVbyte)) return DASH;
+  return `${formatNumber(perVbyte, 3)} ${unit}/vB`;
+}

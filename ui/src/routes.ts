@@ -4,6 +4,9 @@ import type { ComponentType } from "react";
 import type { IconName } from "./components/Icon";
 import Dashboard from "./screens/Dashboard";
 import Shares from "./screens/Shares";
+import Wallet from "./screens/Wallet";
+import Swaps from "./screens/Swaps";
+import WalletSetup from "./screens/WalletSetup";
 import Blocks from "./screens/Blocks";
 import Mining from "./screens/Mining";
 import Devices from "./screens/Devices";
@@ -23,6 +26,8 @@ export interface RouteDef {
 
 export const routes: RouteDef[] = [
   { path: "/", title: "Odds", icon: "odds", component: Dashboard, nav: true },
+  { path: "/wallet", title: "Wallet", icon: "wallet", component: Wallet, nav: true },
+  { path: "/swaps", title: "Swaps", icon: "swaps", component: Swaps, nav: true },
   { path: "/shares", title: "Shares", icon: "shares", component: Shares, nav: true },
   { path: "/blocks", title: "Blocks", icon: "blocks", component: Blocks, nav: true },
   { path: "/mining", title: "Mining", icon: "mining", component: Mining, nav: true },
@@ -31,6 +36,7 @@ export const routes: RouteDef[] = [
   { path: "/logs", title: "Logs", icon: "logs", component: Logs, nav: true },
   { path: "/settings", title: "Settings", icon: "settings", component: Settings, nav: true },
   { path: "/setup", title: "Setup", icon: "setup", component: FirstRun, nav: false },
+  { path: "/setup/wallet", title: "Wallet setup", icon: "wallet", component: WalletSetup, nav: false },
 ];
 
 export function findRoute(path: string): RouteDef | undefined {

@@ -93,6 +93,23 @@ pub fn typescript() -> String {
         SettingsBitcoin,
         Settings,
         SettingsUpdate,
+        // The wallet.
+        WalletInfo,
+        CreatedWallet,
+        NewAddress,
+        ShareBalances,
+        BtcBalances,
+        WalletBalances,
+        WalletCoin,
+        ShareTxEntry,
+        ShareTxPage,
+        BtcTxEntry,
+        PayoutEntry,
+        Sent,
+        UnsignedPayment,
+        OfferEntry,
+        SwapEvent,
+        SwapEntry,
     );
     out.trim_end().to_string() + "\n"
 }

@@ -78,9 +78,37 @@ pub const METHODS: &[&str] = &[
     "setup",
     "getsettings",
     "setsettings",
+    "getwalletinfo",
+    "createwallet",
+    "restorewallet",
+    "unlockwallet",
+    "lockwallet",
+    "getnewaddress",
+    "getwalletbalances",
+    "listwalletunspent",
+    "sendshares",
+    "sendbtc",
+    "createpsbt",
+    "listwallettransactions",
+    "listbtctransactions",
+    "listpayouts",
+    "listoffers",
+    "makeoffer",
+    "canceloffer",
+    "takeoffer",
+    "listswaps",
+    "cancelswap",
+    "getrefundfile",
     "getlogs",
     "stop",
 ];
+
+/// `listwallettransactions` without a limit returns this many entries.
+pub const DEFAULT_HISTORY_PAGE: u32 = 100;
+/// `makeoffer` without a lifetime keeps the offer this many seconds (a day).
+pub const DEFAULT_OFFER_TTL: u64 = 86_400;
+/// `sendbtc` and `createpsbt` without a fee rate pay this many sat/vB.
+pub const DEFAULT_BTC_FEE_RATE: u64 = 2;
 
 /// `listbitcoinblocks` without a count lists this many.
 pub const DEFAULT_BITCOIN_BLOCKS: u32 = 50;
@@ -160,6 +188,100 @@ pub fn rpc_server(api: Api, credentials: Credentials) -> RpcServer {
         to_json(a.set_mining(enabled, threads).await?)
     });
     method!("getdevices", |a, _p| to_json(a.devices().await));
+    method!("getwalletinfo", |a, _p| to_json(a.wallet_info().await?));
+    method!("createwallet", |a, p| {
+        let passphrase: String = required(&p, 0, "passphrase")?;
+        to_json(a.create_wallet(&passphrase).await?)
+    });
+    method!("restorewallet", |a, p| {
+        let words: String = required(&p, 0, "words")?;
+        let passphrase: String = required(&p, 1, "passphrase")?;
+        to_json(a.restore_wallet(&words, &passphrase).await?)
+    });
+    method!("unlockwallet", |a, p| {
+        let passphrase: String = required(&p, 0, "passphrase")?;
+        to_json(a.unlock_wallet(&passphrase).await?)
+    });
+    method!("lockwallet", |a, _p| to_json(a.lock_wallet().await?));
+    method!("getnewaddress", |a, _p| to_json(a.new_address().await?));
+    method!("getwalletbalances", |a, _p| to_json(
+        a.wallet_balances().await?
+    ));
+    method!("listwalletunspent", |a, _p| to_json(
+        a.wallet_coins().await?
+    ));
+    method!("sendshares", |a, p| {
+        let address: String = required(&p, 0, "address")?;
+        let amount: String = required(&p, 1, "amount")?;
+        let fee_rate: Option<u64> = RpcError::param(&p, 2, "fee_rate")?;
+        to_json(a.send_shares(&address, &amount, fee_rate).await?)
+    });
+    method!("sendbtc", |a, p| {
+        let address: String = required(&p, 0, "address")?;
+        let amount: String = required(&p, 1, "amount")?;
+        let rate: Option<u64> = RpcError::param(&p, 2, "sat_per_vb")?;
+        to_json(
+            a.send_btc(&address, &amount, rate.unwrap_or(DEFAULT_BTC_FEE_RATE))
+                .await?,
+        )
+    });
+    method!("createpsbt", |a, p| {
+        let address: String = required(&p, 0, "address")?;
+        let amount: String = required(&p, 1, "amount")?;
+        let rate: Option<u64> = RpcError::param(&p, 2, "sat_per_vb")?;
+        to_json(
+            a.create_psbt(&address, &amount, rate.unwrap_or(DEFAULT_BTC_FEE_RATE))
+                .await?,
+        )
+    });
+    method!("listwallettransactions", |a, p| {
+        let offset: Option<u32> = RpcError::param(&p, 0, "offset")?;
+        let limit: Option<u32> = RpcError::param(&p, 1, "limit")?;
+        to_json(
+            a.wallet_transactions(offset.unwrap_or(0), limit.unwrap_or(DEFAULT_HISTORY_PAGE))
+                .await?,
+        )
+    });
+    method!("listbtctransactions", |a, _p| to_json(
+        a.btc_transactions().await?
+    ));
+    method!("listpayouts", |a, _p| to_json(a.payouts().await?));
+    method!("listoffers", |a, _p| to_json(a.offers().await?));
+    method!("makeoffer", |a, p| {
+        let maker_sells: String = required(&p, 0, "maker_sells")?;
+        let min: String = required(&p, 1, "min")?;
+        let max: String = required(&p, 2, "max")?;
+        let price: u64 = required(&p, 3, "price")?;
+        let ttl: Option<u64> = RpcError::param(&p, 4, "ttl_secs")?;
+        to_json(
+            a.make_offer(
+                &maker_sells,
+                &min,
+                &max,
+                price,
+                ttl.unwrap_or(DEFAULT_OFFER_TTL),
+            )
+            .await?,
+        )
+    });
+    method!("canceloffer", |a, p| {
+        let id: String = required(&p, 0, "id")?;
+        to_json(a.cancel_offer(&id).await?)
+    });
+    method!("takeoffer", |a, p| {
+        let id: String = required(&p, 0, "id")?;
+        let amount: String = required(&p, 1, "amount")?;
+        to_json(a.take_offer(&id, &amount).await?)
+    });
+    method!("listswaps", |a, _p| to_json(a.swaps().await?));
+    method!("cancelswap", |a, p| {
+        let id: String = required(&p, 0, "id")?;
+        to_json(a.cancel_swap(&id).await?)
+    });
+    method!("getrefundfile", |a, p| {
+        let id: String = required(&p, 0, "id")?;
+        to_json(a.refund_file(&id).await?)
+    });
     method!("setdevice", |a, p| {
         let set = SetDevice {
             id: required(&p, 0, "id")?,

@@ -11,6 +11,7 @@ use p2share_mining::{MiningControl, MiningError};
 use p2share_p2p::{load_or_create_keypair, Multiaddr, P2p, P2pConfig};
 use p2share_rpc::{CookieFile, Credentials};
 use p2share_service::{Net, Node, NodeError, NodeEvent};
+use p2share_walletd::WalletService;
 use tokio::sync::{broadcast, watch};
 
 use crate::config::{AppConfig, BitcoinConfig};
@@ -36,6 +37,8 @@ pub struct App {
     pub credentials: Credentials,
     /// The embedded Bitcoin regtest chain, on a devnet.
     pub mainchain: Option<RegtestMainchain>,
+    /// The node's wallet (shares and BTC).
+    pub wallet: WalletService,
     logs: LogBuffer,
     api_stop: watch::Sender<bool>,
     api_task: Option<tokio::task::JoinHandle<()>>,
@@ -79,6 +82,34 @@ async fn start_hashpower(
             tracing::warn!(error = %e, "no Stratum server");
             Ok(None)
         }
+    }
+}
+
+/// The swap engine's settings: timelocks from hours with both chains' spacings (a devnet's
+/// embedded chain gives one block per `ratio` shares: its config says so).
+fn swap_config(config: &AppConfig) -> p2share_walletd::swap::SwapConfig {
+    let params = &config.node.params;
+    let shares_secs = params.target_spacing.max(1);
+    let btc_secs = match (&config.bitcoin, config.swap.btc_spacing_secs) {
+        (_, Some(secs)) => secs.max(1),
+        (BitcoinConfig::Embedded(_), None) => shares_secs,
+        _ => p2share_wallet::terms::Spacing::BITCOIN_SECS,
+    };
+    let regtest = p2share_api::address_network(params) == bitcoin::Network::Regtest;
+    p2share_walletd::swap::SwapConfig {
+        network: params.name.clone(),
+        spacing: p2share_wallet::terms::Spacing {
+            btc_secs,
+            shares_secs,
+        },
+        maker_lock_hours: config.swap.maker_lock_hours,
+        timelocks_override: config.swap.timelocks_blocks,
+        btc_confirmations: config
+            .swap
+            .btc_confirmations
+            .unwrap_or(if regtest { 1 } else { 2 }),
+        share_confirmations: config.swap.share_confirmations,
+        btc_fee_rate: config.swap.btc_fee_rate,
     }
 }
 
@@ -233,12 +264,40 @@ impl App {
             .await
             .map_err(|e| AppError::P2p(e.to_string()))?;
         let net = Net::start(node.clone(), p2p.clone(), events);
+        if let Some(m) = &mainchain {
+            // One Bitcoin chain per devnet: the embedded chains of its nodes relay to each other.
+            net.share_bitcoin_chain(std::sync::Arc::new(embedded::shared::EmbeddedShared::new(
+                m.node(),
+            )));
+        }
+        let wallet_rpc = rpc_config.clone();
         let mining = MiningControl::new(
             net.clone(),
             rpc_config,
             config.mining.script.clone(),
             config.mining.threads,
         );
+        let wallet = WalletService::open(
+            &n.datadir,
+            net.clone(),
+            wallet_rpc,
+            p2share_api::address_network(&n.params),
+            p2share_wallet::seed::KdfParams::DEFAULT,
+            swap_config(&config),
+        )
+        .await;
+        let wallet = match wallet {
+            Ok(w) => w,
+            Err(e) => {
+                mining.shutdown().await;
+                return Err(AppError::Store(format!("wallet: {e}")));
+            }
+        };
+        if config.mining.wallet_pays {
+            if let Some(script) = wallet.mining_script().await {
+                mining.set_script(script).await;
+            }
+        }
         let stratum_addr = match start_hashpower(&mining, &config).await {
             Ok(a) => a,
             Err(e) => {
@@ -290,6 +349,7 @@ impl App {
                 _ => None,
             },
             started_at: p2share_service::unix_now(),
+            wallet_pays_miner: config.mining.wallet_pays,
         };
         let logs = config.logs.clone();
         let mut api = Api::new(
@@ -302,6 +362,7 @@ impl App {
         if let Some(s) = supervisor {
             api = api.with_supervisor(s);
         }
+        api = api.with_wallet(wallet.clone());
         logs.attach(node.clone());
         let (api_stop, stopped) = watch::channel(false);
         let api_task = listener.map(|listener| {
@@ -348,6 +409,7 @@ impl App {
             stratum_addr,
             credentials,
             mainchain,
+            wallet,
             logs,
             api_stop,
             api_task,
@@ -381,11 +443,41 @@ impl App {
             let _ = t.await;
         }
         let _ = self.net.p2p().shutdown().await;
+        self.wallet.close().await;
         self.logs.detach();
         self.node.close().await;
         if let Some(m) = self.mainchain.take() {
             m.shutdown().await;
         }
         tracing::info!("p2share node stopped");
+    }
+}
+
+#[cfg(test)]
+mod swap_config_tests {
+    use super::*;
+    use p2share_walletd::swap::Asset;
+
+    #[test]
+    fn devnet_timelocks_are_consistent_for_every_block_ratio_and_both_directions() {
+        let dir = std::path::Path::new("/nonexistent");
+        for ratio in [1u32, 3, 30, 1_000] {
+            let mut config = AppConfig::loopback(
+                p2share_consensus::ChainParams::devnet(1, 0x207f_ffff),
+                dir,
+                vec![],
+            );
+            config.swap.btc_spacing_secs = Some(config.node.params.target_spacing * ratio);
+            let swap = swap_config(&config);
+            for side in [Asset::Shares, Asset::Btc] {
+                let t = swap.timelocks_for(side);
+                assert!(t.is_ok(), "ratio {ratio}, {side:?}: {t:?}");
+            }
+        }
+        // Bitcoin proper: 600 s blocks against the main sharechain's.
+        let config = AppConfig::loopback(p2share_consensus::ChainParams::main(), dir, vec![]);
+        let mut core = config.clone();
+        core.bitcoin = BitcoinConfig::None;
+        assert!(swap_config(&core).timelocks_for(Asset::Shares).is_ok());
     }
 }

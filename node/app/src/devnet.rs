@@ -97,48 +97,58 @@ pub fn devnet_config(
             reason: e,
         })?;
     let (script, address) = key_script(&params, &key);
-    let config = AppConfig {
-        node: NodeConfig {
-            params: params.clone(),
-            datadir: opts.datadir.join("node"),
-            listen: vec![opts.listen.clone()],
-            peers: opts.peers.clone(),
-            window: p2share_service::DEFAULT_WINDOW,
-            prune_depth: None,
-            mempool: p2share_mempool::MempoolConfig::default(),
-            p2p: P2pSection {
-                nat: Some(false),
-                ..P2pSection::default()
+    let config =
+        AppConfig {
+            // One Bitcoin block per `ratio` shares: swap timelocks in hours become blocks with it.
+            swap: crate::config::SwapOptions {
+                btc_spacing_secs: Some(params.target_spacing.max(1).saturating_mul(
+                    u32::try_from(opts.block_target_ratio.max(1)).unwrap_or(u32::MAX),
+                )),
+                ..crate::config::SwapOptions::default()
             },
-        },
-        api: opts.api_bind.map(|bind| ApiConfig {
-            bind,
-            credentials: None,
-        }),
-        bitcoin: BitcoinConfig::Embedded(embedded::Config {
-            datadir: opts.datadir.join("mainchain"),
-            rpc_bind: opts.bitcoin_rpc_bind,
-            esplora_bind: opts.esplora_bind,
-            policy: Policy {
-                block_target: block_target(&params, opts.block_target_ratio),
+            node: NodeConfig {
+                params: params.clone(),
+                datadir: opts.datadir.join("node"),
+                listen: vec![opts.listen.clone()],
+                peers: opts.peers.clone(),
+                window: p2share_service::DEFAULT_WINDOW,
+                prune_depth: None,
+                mempool: p2share_mempool::MempoolConfig::default(),
+                p2p: P2pSection {
+                    nat: Some(false),
+                    ..P2pSection::default()
+                },
             },
-        }),
-        mining: MiningConfig {
-            script: Some(script),
-            threads: opts.threads.max(1),
-            start: opts.mine,
-            stratum: opts.stratum_bind.map(|bind| StratumConfig {
+            api: opts.api_bind.map(|bind| ApiConfig {
                 bind,
-                ..StratumConfig::devnet()
+                credentials: None,
             }),
-            opencl: Vec::new(),
-            opencl_intensity: None,
-        },
-        devnet_id: Some(devnet_id(&params)),
-        logs,
-        log: opts.log.clone(),
-        sessions: None,
-    };
+            bitcoin: BitcoinConfig::Embedded(embedded::Config {
+                datadir: opts.datadir.join("mainchain"),
+                rpc_bind: opts.bitcoin_rpc_bind,
+                esplora_bind: opts.esplora_bind,
+                policy: Policy {
+                    block_target: block_target(&params, opts.block_target_ratio),
+                },
+            }),
+            mining: MiningConfig {
+                script: Some(script),
+                // The devnet's key is a fallback: the wallet, once created, is paid instead.
+                wallet_pays: true,
+                threads: opts.threads.max(1),
+                start: opts.mine,
+                stratum: opts.stratum_bind.map(|bind| StratumConfig {
+                    bind,
+                    ..StratumConfig::devnet()
+                }),
+                opencl: Vec::new(),
+                opencl_intensity: None,
+            },
+            devnet_id: Some(devnet_id(&params)),
+            logs,
+            log: opts.log.clone(),
+            sessions: None,
+        };
     Ok((config, address))
 }
 

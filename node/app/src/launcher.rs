@@ -232,6 +232,7 @@ impl Launcher {
             .parse()
             .map_err(|e| AppError::config("listen", e))?;
         Ok(AppConfig {
+            swap: crate::config::SwapOptions::default(),
             node: NodeConfig {
                 params,
                 datadir: datadir.clone(),
@@ -252,6 +253,7 @@ impl Launcher {
             },
             mining: MiningConfig {
                 script: Some(script),
+                wallet_pays: true,
                 threads: defaults.threads,
                 start: true,
                 stratum: defaults

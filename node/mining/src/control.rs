@@ -182,6 +182,26 @@ impl MiningControl {
         self.inner.lock().await.script.clone()
     }
 
+    /// Pays `script` from now on: a running miner (CPU and OpenCL workers) restarts on it;
+    /// each worker asks the job service for jobs paying its script, so the service (and the
+    /// Stratum server on it) keeps running.
+    pub async fn set_script(&self, script: ScriptBuf) {
+        let (was_mining, threads) = {
+            let mut inner = self.inner.lock().await;
+            if inner.script.as_ref() == Some(&script) {
+                return;
+            }
+            inner.script = Some(script);
+            (inner.mining, inner.threads)
+        };
+        if was_mining {
+            self.stop().await;
+            if let Err(e) = self.start(Some(threads)).await {
+                tracing::warn!(error = %e, "mining did not restart on the wallet's address");
+            }
+        }
+    }
+
     /// The job service, started if it is not running.
     async fn service(&self, inner: &mut Inner) -> Result<JobService, MiningError> {
         if let Some(s) = inner.service.as_ref().filter(|s| s.is_running()) {

@@ -22,6 +22,8 @@ pub enum Misbehavior {
     InvalidShare,
     /// Sent (or propagated) an invalid transaction: banned at once.
     InvalidTx,
+    /// Sent (or propagated) a Bitcoin block that Bitcoin Core's consensus refuses: banned at once.
+    InvalidBitcoinBlock,
     /// Exceeded the inbound request rate: 10 points per excess request.
     Flood,
     /// Did not answer a request in time: 5 points.
@@ -34,9 +36,10 @@ impl Misbehavior {
     /// The penalty in score points.
     pub fn penalty(self) -> u32 {
         match self {
-            Misbehavior::Malformed | Misbehavior::InvalidShare | Misbehavior::InvalidTx => {
-                BAN_SCORE
-            }
+            Misbehavior::Malformed
+            | Misbehavior::InvalidShare
+            | Misbehavior::InvalidTx
+            | Misbehavior::InvalidBitcoinBlock => BAN_SCORE,
             Misbehavior::Flood => 10,
             Misbehavior::Unresponsive => 5,
             Misbehavior::UselessData => 1,
@@ -50,6 +53,7 @@ impl fmt::Display for Misbehavior {
             Misbehavior::Malformed => "malformed message",
             Misbehavior::InvalidShare => "invalid share",
             Misbehavior::InvalidTx => "invalid transaction",
+            Misbehavior::InvalidBitcoinBlock => "invalid Bitcoin block",
             Misbehavior::Flood => "request flood",
             Misbehavior::Unresponsive => "unresponsive",
             Misbehavior::UselessData => "useless data",

@@ -43,6 +43,15 @@ pub enum Topic {
     /// New sharechain transactions: `/p2share/<network>/txs/1`; data is a consensus-encoded
     /// transaction.
     Txs,
+    /// New blocks of the devnet's shared Bitcoin chain (the embedded regtest mainchains of its
+    /// nodes): `/p2share/<network>/btc-blocks/1`; data is a consensus-encoded Bitcoin block.
+    BtcBlocks,
+    /// New transactions of the devnet's shared Bitcoin chain: `/p2share/<network>/btc-txs/1`;
+    /// data is a consensus-encoded Bitcoin transaction.
+    BtcTxs,
+    /// Signed swap offers: `/p2share/<network>/offers/1`; data is an encoded offer (the
+    /// wallet's swap engine decodes and verifies it).
+    Offers,
 }
 
 impl Topic {
@@ -51,6 +60,9 @@ impl Topic {
         match self {
             Topic::Shares => format!("/p2share/{network}/shares/1"),
             Topic::Txs => format!("/p2share/{network}/txs/1"),
+            Topic::BtcBlocks => format!("/p2share/{network}/btc-blocks/1"),
+            Topic::BtcTxs => format!("/p2share/{network}/btc-txs/1"),
+            Topic::Offers => offers_topic_name(network),
         }
     }
 
@@ -59,12 +71,23 @@ impl Topic {
         match self {
             Topic::Shares => Misbehavior::InvalidShare,
             Topic::Txs => Misbehavior::InvalidTx,
+            Topic::BtcBlocks => Misbehavior::InvalidBitcoinBlock,
+            Topic::BtcTxs => Misbehavior::InvalidTx,
+            Topic::Offers => Misbehavior::Malformed,
         }
     }
+
+    /// Every topic, each subscribed at start.
+    pub const ALL: [Topic; 5] = [
+        Topic::Shares,
+        Topic::Txs,
+        Topic::BtcBlocks,
+        Topic::BtcTxs,
+        Topic::Offers,
+    ];
 }
 
-/// The topic name reserved for signed swap offers, `/p2share/<network>/offers/1`. Nothing
-/// subscribes to it yet; it is listed so that no other use takes the name.
+/// The topic name of signed swap offers, `/p2share/<network>/offers/1` ([`Topic::Offers`]).
 pub fn offers_topic_name(network: &str) -> String {
     format!("/p2share/{network}/offers/1")
 }
@@ -403,7 +426,7 @@ impl P2p {
             kad_protocol: kad_protocol(&config.network)?,
             id_protocol: format!("/p2share/{}/id/1", config.network),
         };
-        for topic in [Topic::Shares, Topic::Txs] {
+        for topic in Topic::ALL {
             runner
                 .swarm
                 .behaviour_mut()
@@ -1080,7 +1103,7 @@ impl Runner {
                 message_id,
                 message,
             } => {
-                let topic = [Topic::Shares, Topic::Txs]
+                let topic = Topic::ALL
                     .into_iter()
                     .find(|t| IdentTopic::new(t.name(&self.network)).hash() == message.topic);
                 let gossip = &mut self.swarm.behaviour_mut().gossip;

@@ -12,11 +12,15 @@
 //! | `Request::GetShares` | `0x02` | count (≤ 128) ‖ `count × 32` share ids |
 //! | `Request::GetTxs`    | `0x03` | count (≤ 512) ‖ `count × 32` txids |
 //! | `Request::Status`    | `0x04` | empty |
+//! | `Request::GetBitcoinBlocks` | `0x05` | count (≤ 64) ‖ `count × 32` locator block hashes ‖ `max` `u32` (≤ 64) |
+//! | `Request::Swap`      | `0x06` | length (≤ 16,384) ‖ a swap-protocol message (the wallet's) |
 //! | `Response::Heads`    | `0x81` | count (≤ 2000) ‖ count × (length ‖ `ShareHead`) |
 //! | `Response::Shares`   | `0x82` | count (≤ 128) ‖ count × (length ‖ `Share`) |
 //! | `Response::Txs`      | `0x83` | count (≤ 512) ‖ count × (length ‖ transaction) |
 //! | `Response::Status`   | `0x84` | genesis (32) ‖ tip (32) ‖ height `u32` ‖ chain work (32, big-endian) |
 //! | `Response::Error`    | `0x85` | code `u16` ‖ length (≤ 256) ‖ UTF-8 message |
+//! | `Response::BitcoinBlocks` | `0x86` | count (≤ 64) ‖ count × (length (≤ 4,000,000) ‖ Bitcoin block) |
+//! | `Response::Swap`     | `0x87` | length (≤ 16,384) ‖ a swap-protocol message |
 //!
 //! A whole request is at most [`MAX_REQUEST_SIZE`] bytes and a whole response at most
 //! [`MAX_RESPONSE_SIZE`]; the stream codec checks the frame length against these before it reads
@@ -52,6 +56,14 @@ pub const MAX_HEAD_SIZE: usize = 80 + 80 + MAX_COINBASE_SIZE + 9 + 32 * MAX_MERK
 /// Largest encoded transaction in [`Response::Txs`].
 pub const MAX_TX_SIZE: usize = MAX_SHARE_SIZE;
 
+/// Most blocks in [`Response::BitcoinBlocks`], and the largest `max` of
+/// [`Request::GetBitcoinBlocks`].
+pub const MAX_BITCOIN_BLOCKS: usize = 64;
+/// Largest swap-protocol message in [`Request::Swap`] and [`Response::Swap`].
+pub const MAX_SWAP_MESSAGE: usize = 16 * 1024;
+/// Largest encoded Bitcoin block (a block's weight is at most 4,000,000, so its size is too).
+pub const MAX_BITCOIN_BLOCK_SIZE: usize = 4_000_000;
+
 /// Error code of [`Response::Error`] when the requester exceeded its request rate.
 pub const ERROR_RATE_LIMITED: u16 = 429;
 /// Error code of [`Response::Error`] for a request the responder cannot serve.
@@ -61,11 +73,15 @@ const TAG_GET_HEADS: u8 = 0x01;
 const TAG_GET_SHARES: u8 = 0x02;
 const TAG_GET_TXS: u8 = 0x03;
 const TAG_GET_STATUS: u8 = 0x04;
+const TAG_GET_BITCOIN_BLOCKS: u8 = 0x05;
+const TAG_SWAP_REQUEST: u8 = 0x06;
 const TAG_HEADS: u8 = 0x81;
 const TAG_SHARES: u8 = 0x82;
 const TAG_TXS: u8 = 0x83;
 const TAG_STATUS: u8 = 0x84;
 const TAG_ERROR: u8 = 0x85;
+const TAG_BITCOIN_BLOCKS: u8 = 0x86;
+const TAG_SWAP_RESPONSE: u8 = 0x87;
 
 /// A sync request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +100,17 @@ pub enum Request {
     GetTxs(Vec<Txid>),
     /// The responder's chain status.
     Status,
+    /// Blocks of the devnet's shared Bitcoin chain following the first locator hash on the
+    /// responder's active chain (from genesis when none is), for the embedded mainchains.
+    GetBitcoinBlocks {
+        /// Known block hashes, newest first; at most [`MAX_LOCATOR`].
+        locator: Vec<bitcoin::BlockHash>,
+        /// How many blocks to return at most; at most [`MAX_BITCOIN_BLOCKS`].
+        max: u32,
+    },
+    /// A message of the swap protocol between two wallets (opaque here; at most
+    /// [`MAX_SWAP_MESSAGE`] bytes).
+    Swap(Vec<u8>),
 }
 
 /// A sync response.
@@ -107,6 +134,11 @@ pub enum Response {
         /// Total work of the active chain, a 256-bit big-endian integer.
         chain_work: [u8; 32],
     },
+    /// Bitcoin blocks in chain order (see [`Request::GetBitcoinBlocks`]); at most
+    /// [`MAX_BITCOIN_BLOCKS`], fewer when the frame is full.
+    BitcoinBlocks(Vec<bitcoin::Block>),
+    /// The answer to a [`Request::Swap`] (opaque here; at most [`MAX_SWAP_MESSAGE`] bytes).
+    Swap(Vec<u8>),
     /// The request was refused.
     Error {
         /// Error code, HTTP-like (e.g. [`ERROR_RATE_LIMITED`]).
@@ -229,6 +261,19 @@ impl Request {
                 }
             }
             Request::Status => w.out.push(TAG_GET_STATUS),
+            Request::GetBitcoinBlocks { locator, max } => {
+                w.out.push(TAG_GET_BITCOIN_BLOCKS);
+                w.count("locator count", locator.len(), MAX_LOCATOR)?;
+                for h in locator {
+                    w.out.extend_from_slice(h.as_byte_array());
+                }
+                w.limit("max", u64::from(*max), MAX_BITCOIN_BLOCKS)?;
+                w.out.extend_from_slice(&max.to_le_bytes());
+            }
+            Request::Swap(bytes) => {
+                w.out.push(TAG_SWAP_REQUEST);
+                w.item("swap message length", bytes, MAX_SWAP_MESSAGE)?;
+            }
         }
         w.finish(MAX_REQUEST_SIZE)
     }
@@ -275,6 +320,33 @@ impl Request {
                 Request::GetTxs(ids.into_iter().map(Txid::from_byte_array).collect())
             }
             TAG_GET_STATUS => Request::Status,
+            TAG_GET_BITCOIN_BLOCKS => {
+                let n = r.count("locator count", MAX_LOCATOR)?;
+                let locator = r.hashes("locator hash", n)?;
+                let max_at = r.pos;
+                let max = r.u32("max")?;
+                if max as usize > MAX_BITCOIN_BLOCKS {
+                    return Err(r.err_at(
+                        max_at,
+                        WireErrorKind::TooLarge {
+                            field: "max",
+                            value: u64::from(max),
+                            limit: MAX_BITCOIN_BLOCKS as u64,
+                        },
+                    ));
+                }
+                Request::GetBitcoinBlocks {
+                    locator: locator
+                        .into_iter()
+                        .map(bitcoin::BlockHash::from_byte_array)
+                        .collect(),
+                    max,
+                }
+            }
+            TAG_SWAP_REQUEST => {
+                let (_, item) = r.item("swap message length", MAX_SWAP_MESSAGE)?;
+                Request::Swap(item.to_vec())
+            }
             other => return Err(r.err_at(tag_at, WireErrorKind::UnknownTag(other))),
         };
         r.finish()?;
@@ -324,6 +396,18 @@ impl Response {
                 w.out.extend_from_slice(tip.as_byte_array());
                 w.out.extend_from_slice(&height.to_le_bytes());
                 w.out.extend_from_slice(chain_work);
+            }
+            Response::BitcoinBlocks(blocks) => {
+                w.out.push(TAG_BITCOIN_BLOCKS);
+                w.count("block count", blocks.len(), MAX_BITCOIN_BLOCKS)?;
+                for block in blocks {
+                    let bytes = bitcoin::consensus::serialize(block);
+                    w.item("block length", &bytes, MAX_BITCOIN_BLOCK_SIZE)?;
+                }
+            }
+            Response::Swap(bytes) => {
+                w.out.push(TAG_SWAP_RESPONSE);
+                w.item("swap message length", bytes, MAX_SWAP_MESSAGE)?;
             }
             Response::Error { code, message } => {
                 w.out.push(TAG_ERROR);
@@ -411,6 +495,29 @@ impl Response {
                     height,
                     chain_work,
                 }
+            }
+            TAG_BITCOIN_BLOCKS => {
+                let n = r.count("block count", MAX_BITCOIN_BLOCKS)?;
+                let mut blocks = Vec::with_capacity(n.min(r.remaining() / 81));
+                for _ in 0..n {
+                    let (at, item) = r.item("block length", MAX_BITCOIN_BLOCK_SIZE)?;
+                    let block: bitcoin::Block =
+                        bitcoin::consensus::deserialize(item).map_err(|e| {
+                            r.err_at(
+                                at,
+                                WireErrorKind::Invalid {
+                                    field: "block",
+                                    reason: e.to_string(),
+                                },
+                            )
+                        })?;
+                    blocks.push(block);
+                }
+                Response::BitcoinBlocks(blocks)
+            }
+            TAG_SWAP_RESPONSE => {
+                let (_, item) = r.item("swap message length", MAX_SWAP_MESSAGE)?;
+                Response::Swap(item.to_vec())
             }
             TAG_ERROR => {
                 let code = u16::from_le_bytes(r.array("error code")?);
@@ -675,6 +782,57 @@ mod tests {
                 .map(|i| Txid::from_byte_array([i; 32]))
                 .collect(),
         ));
+        round_trip_request(&Request::GetBitcoinBlocks {
+            locator: (0..64u8)
+                .map(|i| bitcoin::BlockHash::from_byte_array([i; 32]))
+                .collect(),
+            max: 64,
+        });
+    }
+
+    #[test]
+    fn swap_messages_round_trip_and_their_limit_holds() {
+        round_trip_request(&Request::Swap(vec![]));
+        round_trip_request(&Request::Swap(vec![7; MAX_SWAP_MESSAGE]));
+        round_trip_response(&Response::Swap(b"{}".to_vec()));
+        assert!(Request::Swap(vec![0; MAX_SWAP_MESSAGE + 1])
+            .encode()
+            .is_err());
+        let mut bytes = Request::Swap(vec![1, 2, 3]).encode().unwrap();
+        bytes.push(0);
+        assert!(Request::decode(&bytes).is_err(), "trailing bytes");
+    }
+
+    #[test]
+    fn bitcoin_blocks_round_trip_and_limits_hold() {
+        let genesis = bitcoin::constants::genesis_block(bitcoin::Network::Regtest);
+        round_trip_response(&Response::BitcoinBlocks(vec![]));
+        round_trip_response(&Response::BitcoinBlocks(vec![genesis.clone(); 3]));
+        let too_many = Request::GetBitcoinBlocks {
+            locator: vec![],
+            max: MAX_BITCOIN_BLOCKS as u32 + 1,
+        };
+        assert!(too_many.encode().is_err());
+        let mut bytes = Request::GetBitcoinBlocks {
+            locator: vec![],
+            max: 1,
+        }
+        .encode()
+        .unwrap();
+        let n = bytes.len();
+        bytes[n - 4] = 65;
+        let err = Request::decode(&bytes).unwrap_err();
+        assert!(
+            matches!(err.kind, WireErrorKind::TooLarge { field: "max", .. }),
+            "{err}"
+        );
+        // A block that does not decode is named with its offset.
+        let mut bad = Response::BitcoinBlocks(vec![genesis]).encode().unwrap();
+        bad[5] ^= 0xff; // inside the block's header version: still decodes; cut the tx count
+        let len = bad.len();
+        bad[len - 1] ^= 0xff;
+        bad.truncate(len - 1);
+        assert!(Response::decode(&bad).is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //! behalf.
 
 pub mod blockbuilder;
+mod blocklog;
 pub mod chain;
 mod checks;
 pub mod index;

@@ -3,6 +3,7 @@
 //! in parallel — with progress everyone can see.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,7 @@ use p2share_consensus::{ChainError, Share, ShareHash, ShareHead};
 use p2share_p2p::{Misbehavior, P2pEvent, P2pHandle, PeerId, Request, Response, Topic, Verdict};
 use tokio::sync::{mpsc, watch, Mutex, Notify};
 
+use crate::bitcoin_net::SharedBitcoinChain;
 use crate::events::{NodeEvent, Origin, SyncStatus};
 use crate::node::{Node, NodeError};
 
@@ -44,12 +46,20 @@ struct PeerState {
 #[derive(Clone)]
 pub struct Net {
     node: Node,
-    p2p: P2pHandle,
+    pub(crate) p2p: P2pHandle,
     peers: Arc<Mutex<HashMap<PeerId, PeerState>>>,
     status: watch::Sender<SyncStatus>,
     wake: Arc<Notify>,
     pace: Arc<Mutex<HashMap<PeerId, Instant>>>,
     block_relay: Arc<std::sync::Mutex<Option<mpsc::Sender<ShareHead>>>>,
+    /// The Bitcoin chain shared with the devnet's peers, if any (see `bitcoin_net`).
+    pub(crate) bitcoin: Arc<std::sync::Mutex<Option<Arc<dyn SharedBitcoinChain>>>>,
+    /// Peers a Bitcoin catch-up is running from, each with whether another pass is wanted.
+    pub(crate) bitcoin_catch_ups: Arc<std::sync::Mutex<HashMap<PeerId, bool>>>,
+    /// Set when the p2p event stream ends (the node is shutting down).
+    pub(crate) stopped: Arc<AtomicBool>,
+    /// The wallet's swap engine, if any (see `swap_net`).
+    pub(crate) swap: Arc<std::sync::Mutex<Option<Arc<dyn crate::swap_net::SwapPeer>>>>,
 }
 
 impl std::fmt::Debug for Net {
@@ -75,6 +85,10 @@ impl Net {
             wake: Arc::new(Notify::new()),
             pace: Arc::new(Mutex::new(HashMap::new())),
             block_relay: Arc::new(std::sync::Mutex::new(None)),
+            bitcoin: Arc::new(std::sync::Mutex::new(None)),
+            bitcoin_catch_ups: Arc::new(std::sync::Mutex::new(HashMap::new())),
+            stopped: Arc::new(AtomicBool::new(false)),
+            swap: Arc::new(std::sync::Mutex::new(None)),
         };
         tokio::spawn(net.clone().event_loop(events));
         tokio::spawn(net.clone().sync_loop());
@@ -82,7 +96,7 @@ impl Net {
     }
 
     /// A request to `peer`, spaced by [`REQUEST_INTERVAL`] from our previous ones to it.
-    async fn request(
+    pub(crate) async fn request(
         &self,
         peer: PeerId,
         request: Request,
@@ -220,6 +234,7 @@ impl Net {
                     tracing::info!(%peer, %addr, "peer connected");
                     let net = self.clone();
                     tokio::spawn(async move { net.ask_status(peer).await });
+                    self.spawn_bitcoin_catch_up(peer);
                     self.emit_peers().await;
                 }
                 P2pEvent::PeerDisconnected { peer } => {
@@ -238,7 +253,10 @@ impl Net {
                 } => {
                     let net = self.clone();
                     tokio::spawn(async move {
-                        let response = net.answer(request).await;
+                        let response = match request {
+                            Request::Swap(data) => net.answer_swap(peer, data).await,
+                            other => net.answer(other).await,
+                        };
                         if let Err(e) = net.p2p.respond(channel, response).await {
                             tracing::debug!(%peer, error = %e, "response not sent");
                         }
@@ -253,6 +271,9 @@ impl Net {
                     let verdict = match topic {
                         Topic::Shares => self.on_gossip_share(peer, &data).await,
                         Topic::Txs => self.on_gossip_tx(&data).await,
+                        Topic::BtcBlocks => self.on_gossip_bitcoin_block(peer, &data).await,
+                        Topic::BtcTxs => self.on_gossip_bitcoin_tx(&data).await,
+                        Topic::Offers => self.on_gossip_offer(peer, &data),
                     };
                     if let Err(e) = self.p2p.report_gossip(msg_id, peer, verdict).await {
                         tracing::debug!(error = %e, "gossip verdict not reported");
@@ -266,6 +287,7 @@ impl Net {
                 }
             }
         }
+        self.stopped.store(true, Ordering::Relaxed);
     }
 
     async fn emit_peers(&self) {
@@ -323,6 +345,14 @@ impl Net {
                 Err(e) => internal(e),
             },
             Request::GetTxs(txids) => Response::Txs(self.node.mempool_txs(&txids).await),
+            Request::GetBitcoinBlocks { locator, max } => {
+                self.answer_bitcoin_blocks(locator, max).await
+            }
+            // Routed before `answer` (it needs the asking peer).
+            Request::Swap(_) => Response::Error {
+                code: p2share_p2p::wire::ERROR_UNAVAILABLE,
+                message: "swap requests are answered by the swap engine".into(),
+            },
         }
     }
 

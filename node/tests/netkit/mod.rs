@@ -149,3 +149,24 @@ pub async fn tip(d: &App) -> (String, u32) {
     let (h, height) = d.node.tip().await;
     (h.to_string(), height)
 }
+
+/// A node with its own embedded mainchain (`dir/bitcoin`): devnet nodes relay it to one chain.
+pub async fn start_embedded(
+    params: ChainParams,
+    dir: &Path,
+    peers: Vec<Multiaddr>,
+    swap: Option<p2share_app::config::SwapOptions>,
+) -> App {
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let mut config = loopback_config(params, dir, peers, 2000, None);
+    config.bitcoin = BitcoinConfig::Embedded(p2share_app::embedded::Config {
+        datadir: dir.join("bitcoin"),
+        rpc_bind: any,
+        esplora_bind: any,
+        policy: p2share_regtest::Policy::default(),
+    });
+    if let Some(s) = swap {
+        config.swap = s;
+    }
+    App::start(config).await.unwrap()
+}

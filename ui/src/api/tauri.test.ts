@@ -74,6 +74,27 @@ describe("TauriTransport", () => {
       setup: { request: { kind: "devnet" } },
       getsettings: {},
       setsettings: { update: { threads: 2 } },
+      getwalletinfo: {},
+      createwallet: { passphrase: "hunter2 hunter2" },
+      restorewallet: { words: "void come effort", passphrase: "p" },
+      unlockwallet: { passphrase: "p" },
+      lockwallet: {},
+      getnewaddress: {},
+      getwalletbalances: {},
+      listwalletunspent: {},
+      sendshares: { address: "bcrt1px", amount: "1.5", feeRate: 2000 },
+      sendbtc: { address: "bcrt1px", amount: "0.01", satPerVb: 3 },
+      createpsbt: { address: "bcrt1px", amount: "0.01", satPerVb: 1 },
+      listwallettransactions: { offset: 50, limit: 50 },
+      listbtctransactions: {},
+      listpayouts: {},
+      listoffers: {},
+      makeoffer: { makerSells: "shares", min: "1", max: "10.5", price: 41_000, ttlSecs: 86_400 },
+      canceloffer: { id: "of1" },
+      takeoffer: { id: "of1", amount: "2.5" },
+      listswaps: {},
+      cancelswap: { id: "sw1" },
+      getrefundfile: { id: "sw1" },
     };
     const answers = Object.fromEntries(Object.keys(ARG_NAMES).map((m) => [m, { ok: m }]));
     const tauri = fakeTauri(answers);
@@ -111,6 +132,27 @@ describe("TauriTransport", () => {
       setup: true,
       getsettings: true,
       setsettings: true,
+      getwalletinfo: true,
+      createwallet: true,
+      restorewallet: true,
+      unlockwallet: true,
+      lockwallet: true,
+      getnewaddress: true,
+      getwalletbalances: true,
+      listwalletunspent: true,
+      sendshares: true,
+      sendbtc: true,
+      createpsbt: true,
+      listwallettransactions: true,
+      listbtctransactions: true,
+      listpayouts: true,
+      listoffers: true,
+      makeoffer: true,
+      canceloffer: true,
+      takeoffer: true,
+      listswaps: true,
+      cancelswap: true,
+      getrefundfile: true,
     };
     expect(Object.keys(ARG_NAMES).sort()).toEqual(Object.keys(every).sort());
     const { getodds: _dropped, ...partial } = ARG_NAMES;
@@ -129,6 +171,12 @@ describe("TauriTransport", () => {
     // An intensity alone leaves the device's enabled flag as it is.
     expect(namedArgs("setdevice", ["0:0", undefined, 20])).toEqual({ id: "0:0", enabled: null, intensity: 20 });
     expect(namedArgs("setdevice", ["1:0", false])).toEqual({ id: "1:0", enabled: false, intensity: null });
+    // The node's default fee rate and the first page of the history.
+    expect(namedArgs("sendshares", ["bcrt1px", "1"])).toEqual({ address: "bcrt1px", amount: "1", feeRate: null });
+    expect(namedArgs("sendbtc", ["bcrt1px", "0.1"])).toEqual({ address: "bcrt1px", amount: "0.1", satPerVb: null });
+    expect(namedArgs("listwallettransactions")).toEqual({ offset: null, limit: null });
+    // The node's default offer lifetime (a day).
+    expect(namedArgs("makeoffer", ["btc", "1", "2", 38_000])).toEqual({ makerSells: "btc", min: "1", max: "2", price: 38_000, ttlSecs: null });
   });
 
   it("turns rejections into RpcErrors with the node's code", async () => {

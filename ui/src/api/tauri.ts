@@ -51,6 +51,28 @@ export const ARG_NAMES: { readonly [M in MethodName]: ArgNamesOf<Params<M>> } = 
   setup: ["request"],
   getsettings: [],
   setsettings: ["update"],
+  getwalletinfo: [],
+  createwallet: ["passphrase"],
+  restorewallet: ["words", "passphrase"],
+  unlockwallet: ["passphrase"],
+  lockwallet: [],
+  getnewaddress: [],
+  getwalletbalances: [],
+  listwalletunspent: [],
+  // Tauri names a command's `fee_rate` argument `feeRate` on this side (camelCase, as `rangeSecs`).
+  sendshares: ["address", "amount", "feeRate"],
+  sendbtc: ["address", "amount", "satPerVb"],
+  createpsbt: ["address", "amount", "satPerVb"],
+  listwallettransactions: ["offset", "limit"],
+  listbtctransactions: [],
+  listpayouts: [],
+  listoffers: [],
+  makeoffer: ["makerSells", "min", "max", "price", "ttlSecs"],
+  canceloffer: ["id"],
+  takeoffer: ["id", "amount"],
+  listswaps: [],
+  cancelswap: ["id"],
+  getrefundfile: ["id"],
 };
 
 /** The events of docs/desktop-ipc.md. */

@@ -5,26 +5,38 @@ import type {
   BitcoinBlock,
   BitcoinCoreConnection,
   BitcoinCoreTest,
+  BtcTxEntry,
   ChainInfo,
+  CreatedWallet,
   Devices,
   HashrateHistory,
   LogLine,
   MiningInfo,
   MiningState,
   NetworkInfo,
+  NewAddress,
   NetworkParams,
   NodeEvent,
   NodeInfo,
   Odds,
   NextPayout,
+  OfferEntry,
+  PayoutEntry,
   PeerInfo,
+  Sent,
   Settings,
   SettingsResult,
   SettingsUpdate,
   Setup,
   SetupRequest,
   ShareRanges,
+  ShareTxPage,
+  SwapEntry,
   SyncStatus,
+  UnsignedPayment,
+  WalletBalances,
+  WalletCoin,
+  WalletInfo,
 } from "../bindings";
 
 /**
@@ -58,7 +70,54 @@ export interface Methods {
   setup: { params: [request: SetupRequest]; result: SettingsResult };
   getsettings: { params: []; result: Settings };
   setsettings: { params: [update: SettingsUpdate]; result: SettingsResult };
+  /** Whether a wallet exists, is unlocked, and how far it is synced. */
+  getwalletinfo: { params: []; result: WalletInfo };
+  /** A new 24-word seed, encrypted with the passphrase; the words are answered this once. */
+  createwallet: { params: [passphrase: string]; result: CreatedWallet };
+  /** `words`: 12–24 BIP-39 words separated by spaces; an error names a bad word and its position. */
+  restorewallet: { params: [words: string, passphrase: string]; result: WalletInfo };
+  unlockwallet: { params: [passphrase: string]; result: WalletInfo };
+  lockwallet: { params: []; result: WalletInfo };
+  getnewaddress: { params: []; result: NewAddress };
+  getwalletbalances: { params: []; result: WalletBalances };
+  listwalletunspent: { params: []; result: WalletCoin[] };
+  /** `amount`: shares, decimal (`"1.5"`); `feeRate`: units per 1,000 vbytes (default: the mempool's floor). */
+  sendshares: { params: [address: string, amount: string, feeRate?: number]; result: Sent };
+  /** `amount`: BTC, decimal; `satPerVb` defaults to 2. */
+  sendbtc: { params: [address: string, amount: string, satPerVb?: number]; result: Sent };
+  /** As `sendbtc`, unsigned: a base64 PSBT for another signer (the wallet may be locked). */
+  createpsbt: { params: [address: string, amount: string, satPerVb?: number]; result: UnsignedPayment };
+  /** The share history, newest first (unconfirmed first of all). */
+  listwallettransactions: { params: [offset?: number, limit?: number]; result: ShareTxPage };
+  listbtctransactions: { params: []; result: BtcTxEntry[] };
+  /** Bitcoin coinbases that paid the wallet's shares. */
+  listpayouts: { params: []; result: PayoutEntry[] };
+  /** The order book: every current offer, this node's own marked `mine`. */
+  listoffers: { params: []; result: OfferEntry[] };
+  /**
+   * `makerSells`: what this node (the maker) sells; `min`/`max`: shares, decimal; `price`: sats per
+   * share; `ttlSecs`: the offer's lifetime (default a day, at most a week). Needs the wallet unlocked.
+   */
+  makeoffer: {
+    params: [makerSells: MakerSells, min: string, max: string, price: number, ttlSecs?: number];
+    result: OfferEntry;
+  };
+  canceloffer: { params: [id: string]; result: boolean };
+  /** `amount`: shares, decimal. The node locks our side right after: ask for approval first. */
+  takeoffer: { params: [id: string, amount: string]; result: SwapEntry };
+  /** Every swap, newest first, with blocks to each deadline. */
+  listswaps: { params: []; result: SwapEntry[] };
+  /** Only before anything is locked (`cancellable`). */
+  cancelswap: { params: [id: string]; result: SwapEntry };
+  /** What refunds our lock with the seed alone, as JSON (saved as `refund-<id>.json`). */
+  getrefundfile: { params: [id: string]; result: RefundFile };
 }
+
+/** What the maker of an offer sells: `shares` (for BTC) or `btc` (for shares). */
+export type MakerSells = "shares" | "btc";
+
+/** `getrefundfile`'s answer: a JSON object, saved as it is. */
+export type RefundFile = { [key: string]: unknown };
 
 export type MethodName = keyof Methods;
 export type Params<M extends MethodName> = Methods[M]["params"];

@@ -1678,3 +1678,421 @@ threads?: number,
  * The Bitcoin Core to mine on.
  */
 bitcoin?: BitcoinCoreConnection, };
+
+/**
+ * `getwalletinfo`.
+ */
+export type WalletInfo = { 
+/**
+ * A wallet exists (else the first-run screen creates or restores one).
+ */
+exists: boolean, 
+/**
+ * It can sign (sends need this).
+ */
+unlocked: boolean, 
+/**
+ * Unix time the seed was made or restored.
+ */
+birthday: number | null, 
+/**
+ * Share the history is synced to.
+ */
+share_height: number | null, 
+/**
+ * Bitcoin block the BTC wallet is synced to.
+ */
+btc_height: number | null, 
+/**
+ * Why the BTC wallet's last sync failed (it retries every 2 s); `null` while it keeps up.
+ */
+btc_error: string | null, 
+/**
+ * The address the node's own hashers pay (shares and, while `n = 0`, Bitcoin rewards).
+ */
+mining_address: string | null, 
+/**
+ * The Bitcoin side is available (a Bitcoin node is configured).
+ */
+btc_available: boolean, };
+
+/**
+ * `createwallet`: the new seed's words, shown once.
+ */
+export type CreatedWallet = { 
+/**
+ * The BIP-39 mnemonic, in order.
+ */
+words: Array<string>, };
+
+/**
+ * `getnewaddress`: one address for both chains.
+ */
+export type NewAddress = { 
+/**
+ * A BIP-86 taproot address: shares sent to it land in the share wallet, BTC in the BTC
+ * wallet.
+ */
+address: string, 
+/**
+ * A `bitcoin:` URI for the QR code.
+ */
+uri: string, };
+
+/**
+ * Share balances, in units (10⁸ per share).
+ */
+export type ShareBalances = { 
+/**
+ * Mature and unspent.
+ */
+spendable: number, 
+/**
+ * Sharebase outputs still maturing.
+ */
+immature: number, 
+/**
+ * Counted in the payout draw (`v`).
+ */
+eligible: number, 
+/**
+ * The chain's eligible total (`n`).
+ */
+eligible_total: number, 
+/**
+ * Arriving in unconfirmed transactions.
+ */
+incoming: number, 
+/**
+ * Leaving in unconfirmed transactions.
+ */
+outgoing: number, };
+
+/**
+ * BTC balances, in sats.
+ */
+export type BtcBalances = { 
+/**
+ * Confirmed and spendable.
+ */
+confirmed: number, 
+/**
+ * Unconfirmed.
+ */
+pending: number, 
+/**
+ * Coinbases (payouts) not yet 100 blocks deep.
+ */
+immature: number, };
+
+/**
+ * `getwalletbalances`.
+ */
+export type WalletBalances = { 
+/**
+ * Shares.
+ */
+shares: ShareBalances, 
+/**
+ * BTC.
+ */
+btc: BtcBalances, };
+
+/**
+ * One unspent share output of the wallet (`listwalletunspent`).
+ */
+export type WalletCoin = { 
+/**
+ * `txid:vout`.
+ */
+outpoint: string, 
+/**
+ * Units.
+ */
+value: number, 
+/**
+ * Its address.
+ */
+address: string | null, 
+/**
+ * Height of the share that made it.
+ */
+height: number, 
+/**
+ * A sharebase output.
+ */
+sharebase: boolean, 
+/**
+ * Spendable now.
+ */
+mature: boolean, 
+/**
+ * In the payout draw.
+ */
+eligible: boolean, };
+
+/**
+ * One sharechain transaction of the wallet (`listwallettransactions`).
+ */
+export type ShareTxEntry = { 
+/**
+ * Its id.
+ */
+txid: string, 
+/**
+ * Height of the share holding it (`null`: unconfirmed).
+ */
+height: number | null, 
+/**
+ * Confirmations (0: unconfirmed).
+ */
+confirmations: number, 
+/**
+ * Unix time.
+ */
+time: number, 
+/**
+ * Units received.
+ */
+received: number, 
+/**
+ * Units sent.
+ */
+sent: number, 
+/**
+ * Fee in units, when known.
+ */
+fee: number | null, 
+/**
+ * A sharebase (mined shares).
+ */
+sharebase: boolean, };
+
+/**
+ * `listwallettransactions`: a page.
+ */
+export type ShareTxPage = { 
+/**
+ * The entries, newest first.
+ */
+entries: Array<ShareTxEntry>, 
+/**
+ * How many there are.
+ */
+total: number, };
+
+/**
+ * One BTC transaction of the wallet (`listbtctransactions`).
+ */
+export type BtcTxEntry = { 
+/**
+ * Its id.
+ */
+txid: string, 
+/**
+ * Block height (`null`: unconfirmed).
+ */
+height: number | null, 
+/**
+ * Sats received.
+ */
+received: number, 
+/**
+ * Sats sent.
+ */
+sent: number, 
+/**
+ * Fee, when known.
+ */
+fee: number | null, 
+/**
+ * A coinbase: a payout won by one of the wallet's shares.
+ */
+coinbase: boolean, };
+
+/**
+ * A Bitcoin block reward paid to one of the wallet's share scripts (`listpayouts`).
+ */
+export type PayoutEntry = { 
+/**
+ * The coinbase.
+ */
+txid: string, 
+/**
+ * The Bitcoin block; its hash is the id of the share that carried it.
+ */
+block: string, 
+/**
+ * Its Bitcoin height.
+ */
+height: number, 
+/**
+ * Sats.
+ */
+amount: number, 
+/**
+ * Spendable (100 blocks deep).
+ */
+mature: boolean, 
+/**
+ * Blocks until it is.
+ */
+blocks_to_maturity: number, };
+
+/**
+ * `sendshares` / `sendbtc`: the broadcast transaction.
+ */
+export type Sent = { 
+/**
+ * Its id.
+ */
+txid: string, };
+
+/**
+ * `createpsbt`: an unsigned BTC payment for another signer.
+ */
+export type UnsignedPayment = { 
+/**
+ * The PSBT, base64 (BIP-174).
+ */
+psbt: string, };
+
+/**
+ * One offer of the order book (`listoffers`, `makeoffer`).
+ */
+export type OfferEntry = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * `shares` (the maker sells shares for BTC) or `btc` (the maker buys shares).
+ */
+maker_sells: string, 
+/**
+ * Fewest shares one swap trades, units.
+ */
+min_shares: number, 
+/**
+ * Most shares one swap trades, units.
+ */
+max_shares: number, 
+/**
+ * Sats per share.
+ */
+price: number, 
+/**
+ * Unix time it expires.
+ */
+expires: number, 
+/**
+ * This node's own offer.
+ */
+mine: boolean, 
+/**
+ * The maker's peer id.
+ */
+maker_peer: string, 
+/**
+ * `T_p`, blocks of the maker's lock chain.
+ */
+maker_lock_blocks: number, 
+/**
+ * `T_i`, blocks of the taker's lock chain.
+ */
+taker_lock_blocks: number, };
+
+/**
+ * One line of a swap's progress.
+ */
+export type SwapEvent = { 
+/**
+ * Unix time.
+ */
+time: number, 
+/**
+ * What happened.
+ */
+text: string, };
+
+/**
+ * One swap (`listswaps`, `takeoffer`).
+ */
+export type SwapEntry = { 
+/**
+ * Its id.
+ */
+id: string, 
+/**
+ * `taker` or `maker`.
+ */
+role: string, 
+/**
+ * What the maker sells: `shares` or `btc`.
+ */
+maker_sells: string, 
+/**
+ * Shares traded, units.
+ */
+shares: number, 
+/**
+ * Sats traded.
+ */
+sats: number, 
+/**
+ * `agreed`, `locked`, `claiming`, `refunding`, `completed`, `refunded` or `cancelled`.
+ */
+phase: string, 
+/**
+ * We sell shares (else BTC).
+ */
+selling_shares: boolean, 
+/**
+ * Our lock's funding transaction.
+ */
+my_lock: string | null, 
+/**
+ * The counterparty's lock's funding transaction, once seen.
+ */
+their_lock: string | null, 
+/**
+ * Our claim or refund.
+ */
+spend: string | null, 
+/**
+ * The chain our lock is on: `bitcoin` or `sharechain`.
+ */
+my_chain: string, 
+/**
+ * Blocks of our lock's chain until we may refund it (negative: past).
+ */
+blocks_to_refund: number, 
+/**
+ * Blocks of the counterparty's lock's chain until their refund opens (taker: until the
+ * last safe moment to claim; negative: past).
+ */
+blocks_to_claim_deadline: number, 
+/**
+ * The counterparty's peer id.
+ */
+peer: string, 
+/**
+ * Unix time made.
+ */
+created: number, 
+/**
+ * What happened, oldest first.
+ */
+events: Array<SwapEvent>, 
+/**
+ * The last problem, if any (the watcher keeps trying).
+ */
+error: string | null, 
+/**
+ * Nothing more will happen.
+ */
+finished: boolean, 
+/**
+ * A cancel is still possible (nothing locked).
+ */
+cancellable: boolean, };

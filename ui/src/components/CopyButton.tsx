@@ -27,13 +27,17 @@ async function copyText(text: string): Promise<boolean> {
   return ok;
 }
 
-export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
+/**
+ * `label` is read out with the text ("Copy the pool URL: stratum+tcp://…"); `name` replaces both,
+ * for long texts (a PSBT) that a screen reader should not spell out.
+ */
+export function CopyButton({ text, label = "Copy", name }: { text: string; label?: string; name?: string }) {
   const [done, setDone] = useState<"idle" | "ok" | "fail">("idle");
   return (
     <button
       type="button"
       className="btn btn-small btn-ghost"
-      aria-label={`${label}: ${text}`}
+      aria-label={name ?? `${label}: ${text}`}
       onClick={async () => {
         setDone((await copyText(text)) ? "ok" : "fail");
         setTimeout(() => setDone("idle"), 1500);

@@ -2,6 +2,8 @@
 export type IconName =
   | "odds"
   | "shares"
+  | "wallet"
+  | "swaps"
   | "blocks"
   | "mining"
   | "devices"
@@ -18,6 +20,8 @@ export type IconName =
 const PATHS: Record<IconName, string> = {
   odds: "M12 3a9 9 0 1 0 9 9h-9z M14 1.5v8.5h8.5A8.5 8.5 0 0 0 14 1.5z",
   shares: "M3 7h18v4H3z M3 13h11v4H3z M16 13h5v4h-5z",
+  wallet: "M16 7V4H5a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h14a1 1 0 0 0 1-1V8a1 1 0 0 0-1-1H5a2 2 0 0 1-2-2 M16 12h4v4h-4a2 2 0 0 1 0-4z",
+  swaps: "M4 8h15 M15 4l4 4-4 4 M20 16H5 M9 12l-4 4 4 4",
   blocks: "M4 4h7v7H4z M13 4h7v7h-7z M4 13h7v7H4z M13 13h7v7h-7z",
   mining: "M14 3l7 7-3 1-5-5z M12.5 7.5l4 4L7 21l-4-4z",
   devices: "M7 7h10v10H7z M10.5 10.5h3v3h-3z M10 3v4 M14 3v4 M10 17v4 M14 17v4 M3 10h4 M3 14h4 M17 10h4 M17 14h4",
@@ -33,7 +37,7 @@ const PATHS: Record<IconName, string> = {
   info: "M12 2a10 10 0 1 0 .01 0z M11 10h2v7h-2z M11 6h2v2h-2z",
 };
 
-const STROKED = new Set<IconName>(["sun", "check", "network", "setup", "devices"]);
+const STROKED = new Set<IconName>(["sun", "check", "network", "setup", "devices", "wallet", "swaps"]);
 
 export function Icon({ name, size = 18 }: { name: IconName; size?: number }) {
   const stroked = STROKED.has(name);

@@ -61,3 +61,23 @@ export function Rpc<T>({
 export function Note({ children, tone = "info" }: { children: ReactNode; tone?: "info" | "warn" | "good" }) {
   return <div className={`note note-${tone}`}>{children}</div>;
 }
+
+/**
+ * The node refused a request (a bad address, no funds, a wrong word…): its own words under a
+ * title that says what did not happen. A missing method or an unreachable node reads as usual.
+ */
+export function Refusal({ error, title, testId }: { error: Error; title: string; testId?: string }) {
+  if (isRpcError(error) && (error.code === ErrorCode.TRANSPORT || error.code === ErrorCode.UNAUTHORIZED)) {
+    return <ErrorNote error={error} />;
+  }
+  const text =
+    isRpcError(error) && error.methodMissing
+      ? `This node does not know the method "${error.method}": it is older than this dashboard; update p2share.`
+      : error.message.charAt(0).toUpperCase() + error.message.slice(1);
+  return (
+    <div className="note note-error" role="alert" data-testid={testId}>
+      <strong>{title}</strong>
+      <div>{text}</div>
+    </div>
+  );
+}

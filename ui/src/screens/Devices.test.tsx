@@ -3,7 +3,17 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import Devices from "./Devices";
 import { renderScreen } from "../test/render";
-import { bitaxe, devices, devicesNoOpenCl, devicesNoWorkers, devicesStratumOff, makeFake, ME_ADDRESS } from "../test/fixtures";
+import {
+  bitaxe,
+  devices,
+  devicesNoOpenCl,
+  devicesNoWorkers,
+  devicesStratumOff,
+  makeFake,
+  ME_ADDRESS,
+  WALLET_ADDRESS,
+  walletNode,
+} from "../test/fixtures";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -106,6 +116,31 @@ describe("Devices", () => {
     expect(screen.getByTestId("stratum-user")).toHaveTextContent(`${ME_ADDRESS}.bitaxe`);
     await user.click(screen.getByRole("button", { name: `Copy the user name: ${ME_ADDRESS}.bitaxe` }));
     expect(await navigator.clipboard.readText()).toBe(`${ME_ADDRESS}.bitaxe`);
+  });
+
+  it("offers the wallet's mining address for a device's user name, with a copy button", async () => {
+    Object.defineProperty(window, "isSecureContext", { value: true, configurable: true });
+    const user = userEvent.setup();
+    renderScreen(<Devices />, walletNode({ mining_address: WALLET_ADDRESS }).install(makeFake()));
+    expect(await screen.findByTestId("wallet-mining-address")).toHaveTextContent(WALLET_ADDRESS);
+    // The user name to copy is the wallet's address, not the node's own key.
+    expect(screen.getByTestId("stratum-user")).toHaveTextContent(`${WALLET_ADDRESS}.rig1`);
+    expect(screen.getByTestId("stratum")).toHaveTextContent("The first part is your wallet's mining address.");
+    expect(screen.queryByTestId("stratum-no-wallet")).toBeNull();
+    await user.click(screen.getByRole("button", { name: `Copy the wallet's mining address: ${WALLET_ADDRESS}` }));
+    expect(await navigator.clipboard.readText()).toBe(WALLET_ADDRESS);
+    await user.click(screen.getByRole("button", { name: `Copy the user name: ${WALLET_ADDRESS}.rig1` }));
+    expect(await navigator.clipboard.readText()).toBe(`${WALLET_ADDRESS}.rig1`);
+  });
+
+  it("without a wallet, leads to creating one and names the node's own address meanwhile", async () => {
+    renderScreen(<Devices />, walletNode({ exists: false, unlocked: false, mining_address: null }).install(makeFake()));
+    const note = await screen.findByTestId("stratum-no-wallet");
+    expect(note).toHaveTextContent("No wallet yet");
+    expect(screen.getByRole("link", { name: "Create a wallet" })).toHaveAttribute("href", "#/setup/wallet");
+    expect(screen.queryByTestId("wallet-mining-address")).toBeNull();
+    expect(screen.getByTestId("stratum-user")).toHaveTextContent(`${ME_ADDRESS}.rig1`);
+    expect(screen.getByTestId("stratum")).toHaveTextContent("The first part is this node's address.");
   });
 
   it("explains how to turn the Stratum server on", async () => {

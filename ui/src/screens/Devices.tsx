@@ -1,7 +1,7 @@
 // Every hasher of this node: the CPU miner, OpenCL devices (graphics cards), and the mining
 // devices (Bitaxe, NerdMiner, …) on its Stratum server, with where to point one.
 import { useEffect, useState, type FormEvent } from "react";
-import type { CpuDevice, Devices as DevicesInfo, OpenClDeviceInfo, OpenClInfo, StratumInfo, WorkerInfo } from "../bindings";
+import type { CpuDevice, Devices as DevicesInfo, OpenClDeviceInfo, OpenClInfo, StratumInfo, WalletInfo, WorkerInfo } from "../bindings";
 import { useRpc, useTransport } from "../api/hooks";
 import { useNode } from "../api/node";
 import type { Params } from "../api/transport";
@@ -213,8 +213,39 @@ function hostPort(url: string): { host: string; port: string } | null {
   return m ? { host: m[1]!, port: m[2]! } : null;
 }
 
+/**
+ * The wallet's mining address to put in a device's user name, with a copy button; without a
+ * wallet, the way to make one (the node's own key pays until then).
+ */
+function WalletAddress({ wallet }: { wallet: WalletInfo | undefined }) {
+  if (!wallet) return null;
+  if (!wallet.exists) {
+    return (
+      <div className="note note-info small connect-wallet" data-testid="stratum-no-wallet">
+        No wallet yet: until there is one, a device paying this node's address pays a key the node keeps in its data
+        directory. <a href="#/setup/wallet" data-testid="stratum-create-wallet">Create a wallet</a> and use its mining
+        address here.
+      </div>
+    );
+  }
+  if (!wallet.mining_address) return null;
+  return (
+    <div className="connect-wallet">
+      <div className="connect-label card-gap">Your wallet's mining address</div>
+      <div className="copy-row">
+        <code className="wrap" data-testid="wallet-mining-address">
+          {wallet.mining_address}
+        </code>
+        <CopyButton text={wallet.mining_address} label="Copy the wallet's mining address" />
+      </div>
+    </div>
+  );
+}
+
 function ConnectCard({ stratum }: { stratum: StratumInfo }) {
   const [worker, setWorker] = useState("rig1");
+  // Whether the user name can name the wallet (an older node without the method: the node's address).
+  const wallet = useRpc("getwalletinfo").data;
   if (!stratum.enabled) {
     return (
       <Card title="Point a miner at this node" className="span-12">
@@ -232,7 +263,11 @@ function ConnectCard({ stratum }: { stratum: StratumInfo }) {
   const [main, ...others] = stratum.urls;
   const hp = main ? hostPort(main) : null;
   const name = worker.trim().replace(/\s+/g, "-") || "rig1";
-  const user = stratum.user ? `${stratum.user}.${name}` : null;
+  // The wallet's mining address when there is a wallet; the node's own otherwise.
+  const walletAddress = wallet?.exists ? wallet.mining_address : null;
+  const payee = walletAddress ? "wallet" : "node";
+  const address = walletAddress ?? stratum.user;
+  const user = address ? `${address}.${name}` : null;
   return (
     <Card title="Point a miner at this node" className="span-12">
       <div className="connect" data-testid="stratum">
@@ -284,8 +319,13 @@ function ConnectCard({ stratum }: { stratum: StratumInfo }) {
             <span>Worker name</span>
             <input type="text" value={worker} onChange={(e) => setWorker(e.target.value)} maxLength={40} spellCheck={false} />
           </label>
+          <WalletAddress wallet={wallet} />
           <p className="muted small">
-            {stratum.user ? "The first part is this node's address. " : "This node has no mining address of its own. "}
+            {payee === "wallet"
+              ? "The first part is your wallet's mining address. "
+              : stratum.user
+                ? "The first part is this node's address. "
+                : "This node has no mining address of its own. "}
             Any address of this network works there: that device's shares pay it. The part after the dot names the
             device on this screen. Password: anything (for example <code>x</code>).
           </p>

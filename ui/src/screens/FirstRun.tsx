@@ -1,8 +1,11 @@
 // First run: start a devnet, join one, or pick a network with a Bitcoin Core; then wait for the
-// node to come back and start mining.
+// node to come back and start mining; then create or restore its wallet, which the node's miners
+// pay from then on.
 import { useEffect, useRef, useState } from "react";
 import type { SetupRequest } from "../bindings";
 import { useNodeEvent, useTransport } from "../api/hooks";
+import { isRpcError, ErrorCode } from "../api/transport";
+import { WalletSetup } from "../components/WalletSetup";
 import { navigate } from "../router";
 import { Card, ScreenHeader } from "../components/Card";
 import { ErrorNote, Note } from "../components/Status";
@@ -28,7 +31,8 @@ export default function FirstRun({ onDone = () => navigate("/") }: { onDone?: ()
   const [net, setNet] = useState<Net>("main");
   const [toml, setToml] = useState("");
   const [conn, setConn] = useState<ConnectionDraft>(() => emptyDraft(...CORE_DEFAULTS.main));
-  const [phase, setPhase] = useState<"form" | "sending" | "waiting" | "mining">("form");
+  // waiting: for the restarted node to mine; wallet: it mines, and has no wallet yet.
+  const [phase, setPhase] = useState<"form" | "sending" | "waiting" | "wallet" | "mining">("form");
   const [error, setError] = useState<Error | null>(null);
   const onDoneRef = useRef(onDone);
   onDoneRef.current = onDone;
@@ -59,27 +63,61 @@ export default function FirstRun({ onDone = () => navigate("/") }: { onDone?: ()
     }
   };
 
+  // The wallet lives in the data directory of the network just set up: it can only be made once
+  // the node restarted on it, which its mining shows (the unconfigured node does not mine). Then:
+  // a wallet step if that directory has no wallet yet.
+  const mined = useRef(false);
+  const checkWallet = () => {
+    if (mined.current) return;
+    mined.current = true;
+    transport.call("getwalletinfo").then(
+      (w) => setPhase(w.exists ? "mining" : "wallet"),
+      (e: unknown) => {
+        // A node without a wallet (or older than wallets) skips the step; one that does not
+        // answer yet is asked again on the next look.
+        if (isRpcError(e) && e.code !== ErrorCode.TRANSPORT && e.code !== ErrorCode.UNAUTHORIZED) setPhase("mining");
+        else mined.current = false;
+      },
+    );
+  };
+
   // While waiting: poll until the restarted node mines (its `mining` event may come first).
   useNodeEvent(["mining"], (e) => {
-    if (phase === "waiting" && e.mining) setPhase("mining");
+    if (phase === "waiting" && e.mining) checkWallet();
   });
   useEffect(() => {
     if (phase !== "waiting") return;
     const id = setInterval(() => {
       transport
         .call("getmininginfo")
-        .then((m) => m.mining && setPhase("mining"))
+        .then((m) => m.mining && checkWallet())
         .catch(() => {
           // Restarting: not answering yet.
         });
     }, 2000);
     return () => clearInterval(id);
+    // checkWallet reads only refs, the transport and a state setter.
   }, [phase, transport]);
   useEffect(() => {
     if (phase !== "mining") return;
     const id = setTimeout(() => onDoneRef.current(), 1200);
     return () => clearTimeout(id);
   }, [phase]);
+
+  if (phase === "wallet") {
+    return (
+      <div className="screen narrow" data-testid="firstrun">
+        <ScreenHeader title="Your wallet">
+          <span className="muted small">Step 2 of 2</span>
+        </ScreenHeader>
+        <p className="lead">
+          The node is mining. Now make the wallet its shares pay: every share it mines, and every Bitcoin block those
+          shares win, goes to this wallet from the moment it exists.
+        </p>
+        <WalletSetup onDone={() => setPhase("mining")} />
+      </div>
+    );
+  }
 
   if (phase === "waiting" || phase === "mining") {
     return (
@@ -101,7 +139,9 @@ export default function FirstRun({ onDone = () => navigate("/") }: { onDone?: ()
 
   return (
     <div className="screen narrow" data-testid="firstrun">
-      <ScreenHeader title="Welcome to p2share" />
+      <ScreenHeader title="Welcome to p2share">
+        <span className="muted small">Step 1 of 2: where to run · then your wallet</span>
+      </ScreenHeader>
       <p className="lead">
         Every Bitcoin block the network finds pays its whole reward to one share, drawn at random. Mine shares to hold
         more of the draw. Pick where this node runs:

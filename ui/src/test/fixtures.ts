@@ -1,6 +1,7 @@
 // Plausible API answers for component tests (shapes as in docs/api.md and the contract).
 import type {
   BitcoinBlock,
+  BtcTxEntry,
   Devices,
   FoundBlock,
   HashrateHistory,
@@ -10,15 +11,24 @@ import type {
   NetworkParams,
   NodeInfo,
   Odds,
+  PayoutEntry,
   PeerInfo,
   NextPayout,
+  OfferEntry,
   Settings,
   ShareRanges,
+  ShareTxEntry,
+  ShareTxPage,
+  SwapEntry,
   SyncStatus,
+  WalletBalances,
+  WalletCoin,
+  WalletInfo,
   WorkerInfo,
 } from "../bindings";
 import { FakeTransport } from "../api/fake";
-import { RpcError } from "../api/transport";
+import { RpcError, type MakerSells } from "../api/transport";
+import { parseAmount } from "../lib/amount";
 
 export const ME_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 export const ME_SCRIPT = "0014751e76e8199196d454941c45d1b3a323f1433bd6";
@@ -384,10 +394,425 @@ export const settings: Settings = {
   threads: 4,
 };
 
+// ---- the wallet ----
+
+/** The wallet's next receive address (BIP-86 taproot, receive index 1). */
+export const WALLET_ADDRESS = "bcrt1ppyvfkun55dm0eaq6q9k0prgs7wy40xqul8j3wwlqekdaalaz2ehsy5pan6";
+/** Someone else's taproot address on the devnet. */
+export const FRIEND_ADDRESS = "bcrt1pehjg2d729s5qsnl4vzpx6rnr3zmu27j3f9axedt089egnef07sdsu0jnzr";
+/** A 24-word BIP-39 mnemonic (a public test vector: never a real wallet's). */
+export const SEED_WORDS =
+  "void come effort suffer camp survey warrior heavy shoot primary clutch crush open amazing screen patrol group space point ten exist slush involve unfold".split(
+    " ",
+  );
+/** The passphrase the fixtures' wallet is encrypted with. */
+export const PASSPHRASE = "correct horse battery staple";
+
+export const walletInfo: WalletInfo = {
+  exists: true,
+  unlocked: true,
+  birthday: 1795628914,
+  share_height: 120,
+  btc_height: 812,
+  mining_address: ME_ADDRESS,
+  btc_error: null,
+  btc_available: true,
+};
+
+/** 312.5 shares spendable, 300 of them in the draw (v = 300 of n = 1,000: 30 %, as `odds`). */
+export const walletBalances: WalletBalances = {
+  shares: {
+    spendable: 31_250_000_000,
+    immature: 5_000_000_000,
+    eligible: 30_000_000_000,
+    eligible_total: 100_000_000_000,
+    incoming: 150_000_000,
+    outgoing: 0,
+  },
+  btc: { confirmed: 123_456_789, pending: 5_000_000, immature: 5_000_000_000 },
+};
+
+export const walletCoins: WalletCoin[] = [
+  { outpoint: `${"a".repeat(64)}:0`, value: 20_000_000_000, address: ME_ADDRESS, height: 3, sharebase: true, mature: true, eligible: true },
+  { outpoint: `${"b".repeat(64)}:0`, value: 10_000_000_000, address: ME_ADDRESS, height: 5, sharebase: true, mature: true, eligible: true },
+  { outpoint: `${"f".repeat(64)}:1`, value: 1_250_000_000, address: WALLET_ADDRESS, height: 90, sharebase: false, mature: true, eligible: false },
+  { outpoint: `${"c".repeat(64)}:0`, value: 5_000_000_000, address: ME_ADDRESS, height: 105, sharebase: true, mature: false, eligible: false },
+];
+
+const txid = (i: number) => i.toString(16).padStart(4, "0").repeat(16);
+
+/**
+ * The share history, newest first: one unconfirmed receipt, a payment sent, then mined
+ * sharebases — `SHARE_TX_TOTAL` entries.
+ */
+export const SHARE_TX_TOTAL = 123;
+export function shareTx(i: number): ShareTxEntry {
+  const tip = 120;
+  const time = 1795628914 + 120 - i;
+  if (i === 0) return { txid: txid(1000), height: null, confirmations: 0, time, received: 150_000_000, sent: 0, fee: null, sharebase: false };
+  if (i === 1) {
+    return { txid: txid(1001), height: 118, confirmations: 3, time, received: 3_999_999_846, sent: 5_000_000_000, fee: 154, sharebase: false };
+  }
+  const height = tip - i;
+  return { txid: txid(i), height, confirmations: tip - height + 1, time, received: 5_000_000_000, sent: 0, fee: null, sharebase: true };
+}
+export function shareTxPage(offset = 0, limit = 100): ShareTxPage {
+  const entries: ShareTxEntry[] = [];
+  for (let i = offset; i < Math.min(SHARE_TX_TOTAL, offset + limit); i++) entries.push(shareTx(i));
+  return { entries, total: SHARE_TX_TOTAL };
+}
+
+export const btcTxs: BtcTxEntry[] = [
+  { txid: txid(2000), height: null, received: 5_000_000, sent: 0, fee: null, coinbase: false },
+  { txid: txid(2001), height: 812, received: 5_000_000_000, sent: 0, fee: null, coinbase: true },
+  { txid: txid(2002), height: 790, received: 26_543_211, sent: 150_000_000, fee: 1_410, coinbase: false },
+  { txid: txid(2003), height: 700, received: 5_000_000_000, sent: 0, fee: null, coinbase: true },
+];
+
+/** One payout still maturing, one spendable. */
+export const payouts: PayoutEntry[] = [
+  { txid: txid(2001), block: "1111111111111111111111111111111111111111111111111111111111111111", height: 812, amount: 5_000_000_000, mature: false, blocks_to_maturity: 37 },
+  { txid: txid(2003), block: "0000000000000000000000000000000000000000000000000000000000000abc", height: 700, amount: 5_000_000_000, mature: true, blocks_to_maturity: 0 },
+];
+
+/**
+ * The wallet as the node keeps it: create, restore, unlock and lock change it; sends check it
+ * (locked, funds) as the node does and answer a txid.
+ */
+export function walletNode(start: Partial<WalletInfo> = {}) {
+  let info: WalletInfo = { ...walletInfo, ...start };
+  let passphrase = PASSPHRASE;
+  const locked = (method: string) => new RpcError(-1, "the wallet is locked: unlock it first", method);
+  const noWallet = (method: string) => new RpcError(-1, "no wallet: create or restore one first", method);
+  return {
+    get info() {
+      return info;
+    },
+    install(t: FakeTransport): FakeTransport {
+      return t
+        .set("getwalletinfo", () => info)
+        .set("createwallet", ([p]) => {
+          if (info.exists) throw new RpcError(-1, "a wallet already exists in /home/u/.local/share/p2share/devnet/node/wallet.seed", "createwallet");
+          if (!p) throw new RpcError(-8, "the passphrase must not be empty", "createwallet");
+          passphrase = p;
+          info = { ...info, exists: true, unlocked: true, birthday: 1795629000 };
+          return { words: [...SEED_WORDS] };
+        })
+        .set("restorewallet", ([words, p]) => {
+          if (info.exists) throw new RpcError(-1, "a wallet already exists", "restorewallet");
+          const list = words.split(/\s+/).filter(Boolean);
+          if (![12, 15, 18, 21, 24].includes(list.length)) {
+            throw new RpcError(-1, `a mnemonic has 12, 15, 18, 21 or 24 words, not ${list.length}`, "restorewallet");
+          }
+          const bad = list.findIndex((w) => !SEED_WORDS.includes(w) && w !== "abandon" && w !== "about");
+          if (bad >= 0) {
+            throw new RpcError(-1, `word ${bad + 1} (${JSON.stringify(list[bad])}) is not in the BIP-39 English word list`, "restorewallet");
+          }
+          if (list.length === 24 && list.join(" ") !== SEED_WORDS.join(" ")) {
+            throw new RpcError(-1, "the mnemonic's checksum does not match: a word is wrong or words are out of order", "restorewallet");
+          }
+          passphrase = p;
+          info = { ...info, exists: true, unlocked: true };
+          return info;
+        })
+        .set("unlockwallet", ([p]) => {
+          if (!info.exists) throw noWallet("unlockwallet");
+          if (p !== passphrase) throw new RpcError(-8, "wrong passphrase (or the seed file's encrypted part was altered)", "unlockwallet");
+          info = { ...info, unlocked: true };
+          return info;
+        })
+        .set("lockwallet", () => {
+          info = { ...info, unlocked: false };
+          return info;
+        })
+        .set("getnewaddress", () => ({ address: WALLET_ADDRESS, uri: `bitcoin:${WALLET_ADDRESS}` }))
+        .set("getwalletbalances", walletBalances)
+        .set("listwalletunspent", walletCoins)
+        .set("sendshares", ([, amount]) => {
+          if (!info.unlocked) throw locked("sendshares");
+          if (Number(amount) * 1e8 > walletBalances.shares.spendable) {
+            throw new RpcError(-1, `insufficient funds: ${Number(amount) + 0.00000154} shares needed, 312.5 spendable (50 more are immature)`, "sendshares");
+          }
+          return { txid: "5e4d".repeat(16) };
+        })
+        .set("sendbtc", () => {
+          if (!info.unlocked) throw locked("sendbtc");
+          return { txid: "b7c0".repeat(16) };
+        })
+        .set("createpsbt", () => ({ psbt: "cHNidP8BAHECAAAAAf//////////////////////////////////////////AAAAAAD9////AoCWmAAAAAAAFgAU" }))
+        .set("listwallettransactions", ([offset, limit]) => shareTxPage(offset ?? 0, limit ?? 100))
+        .set("listbtctransactions", btcTxs)
+        .set("listpayouts", payouts);
+    },
+  };
+}
+
+// ---- swaps
+
+/** Peers that make offers (the first is `peers[0]`). */
+export const PEER_A = peers[0]!.peer_id;
+export const PEER_B = "12D3KooWRm3ZbcY6XyF2n9w3q8yE7wVtQ4uJkLp5sN1aBcDeFgHi";
+export const PEER_C = "12D3KooWHx7PqT2vLmN8sK4jR6eW1cYbZ9aD3fG5hJ7kLm2NpQrS";
+
+/** An offer's id (64 hex digits, its signed body's digest) and a swap's (32). */
+export const offerId = (i: number) => `0f${i.toString(16).padStart(2, "0")}`.repeat(16);
+export const swapId = (i: number) => `5a${i.toString(16).padStart(2, "0")}`.repeat(8);
+const tx = (tag: string) => tag.padEnd(4, "0").repeat(16);
+
+/**
+ * Timelocks as `Timelocks::from_hours(12)` makes them with Bitcoin's 10 min and 30 s shares: the
+ * maker locks for 12 h, the taker for 24 h, each in blocks of the chain it locks on.
+ */
+const SHARES_FOR_BTC = { maker_lock_blocks: 1_440, taker_lock_blocks: 144 };
+const BTC_FOR_SHARES = { maker_lock_blocks: 72, taker_lock_blocks: 2_880 };
+
+/** sats for `units` shares at `price` sats per share, rounded down (as the node). */
+export function satsFor(units: number, price: number): number {
+  return Math.floor((units * price) / 1e8);
+}
+
+/**
+ * The order book, in no particular order: three makers selling shares (one of them this node),
+ * three buying. Best to buy: 39,500; best to sell: 38,750.
+ */
+export const offers: OfferEntry[] = [
+  { id: offerId(1), maker_sells: "shares", min_shares: 100_000_000, max_shares: 2_500_000_000, price: 41_000, expires: LOADED + 20 * 3600 + 12 * 60, mine: false, maker_peer: PEER_A, ...SHARES_FOR_BTC },
+  { id: offerId(2), maker_sells: "btc", min_shares: 100_000_000, max_shares: 4_000_000_000, price: 38_000, expires: LOADED + 6 * 3600, mine: false, maker_peer: PEER_B, ...BTC_FOR_SHARES },
+  { id: offerId(3), maker_sells: "shares", min_shares: 50_000_000, max_shares: 1_000_000_000, price: 39_500, expires: LOADED + 2 * 3600 + 5 * 60, mine: false, maker_peer: PEER_B, ...SHARES_FOR_BTC },
+  { id: offerId(4), maker_sells: "btc", min_shares: 25_000_000, max_shares: 500_000_000, price: 36_900, expires: LOADED + 45 * 60, mine: false, maker_peer: PEER_C, ...BTC_FOR_SHARES },
+  { id: offerId(5), maker_sells: "shares", min_shares: 200_000_000, max_shares: 5_000_000_000, price: 45_000, expires: LOADED + 23 * 3600, mine: true, maker_peer: nodeInfo.peer_id, ...SHARES_FOR_BTC },
+  { id: offerId(6), maker_sells: "btc", min_shares: 500_000_000, max_shares: 10_000_000_000, price: 38_750, expires: LOADED + 3 * 86_400, mine: false, maker_peer: PEER_A, ...BTC_FOR_SHARES },
+];
+
+function swap(s: Omit<SwapEntry, "finished" | "cancellable" | "error"> & Partial<Pick<SwapEntry, "error">>): SwapEntry {
+  const finished = ["completed", "refunded", "cancelled"].includes(s.phase);
+  return { error: null, ...s, finished, cancellable: s.phase === "agreed" && s.my_lock === null && s.their_lock === null };
+}
+const took = (o: number, units: number, sats: number) => `took offer ${offerId(o)}: ${units} units for ${sats} sats; terms agreed`;
+
+/** Swaps in every phase, newest first, as `listswaps` answers. */
+export const swaps: SwapEntry[] = [
+  // Just agreed: nothing locked yet, so it can still be cancelled.
+  swap({
+    id: swapId(1), role: "taker", maker_sells: "shares", shares: 200_000_000, sats: 79_000, phase: "agreed", selling_shares: false,
+    my_lock: null, their_lock: null, spend: null, my_chain: "bitcoin", blocks_to_refund: 144, blocks_to_claim_deadline: 1_320,
+    peer: PEER_B, created: LOADED - 20, events: [{ time: LOADED - 20, text: took(3, 200_000_000, 79_000) }],
+  }),
+  // Buying shares: our BTC is locked, the maker's shares lock is seen.
+  swap({
+    id: swapId(2), role: "taker", maker_sells: "shares", shares: 500_000_000, sats: 205_000, phase: "locked", selling_shares: false,
+    my_lock: tx("b1"), their_lock: tx("c1"), spend: null, my_chain: "bitcoin", blocks_to_refund: 131, blocks_to_claim_deadline: 1_180,
+    peer: PEER_A, created: LOADED - 1_900,
+    events: [
+      { time: LOADED - 1_900, text: took(1, 500_000_000, 205_000) },
+      { time: LOADED - 1_898, text: `locking 205000 on the mainchain: ${tx("b1")}` },
+      { time: LOADED - 240, text: `the counterparty's lock seen: ${tx("c1")}:0` },
+    ],
+  }),
+  // Selling shares: the claim deadline is 3 blocks away, and the Bitcoin node does not answer.
+  swap({
+    id: swapId(3), role: "taker", maker_sells: "btc", shares: 1_250_000_000, sats: 475_000, phase: "locked", selling_shares: true,
+    my_lock: tx("d1"), their_lock: tx("e1"), spend: null, my_chain: "sharechain", blocks_to_refund: 2_512, blocks_to_claim_deadline: 3,
+    peer: PEER_B, created: LOADED - 36_000, error: "Bitcoin chain source: connection refused (os error 111)",
+    events: [
+      { time: LOADED - 36_000, text: took(2, 1_250_000_000, 475_000) },
+      { time: LOADED - 35_998, text: `locking 1250000000 on the sharechain: ${tx("d1")}` },
+      { time: LOADED - 33_400, text: `the counterparty's lock seen: ${tx("e1")}:1` },
+    ],
+  }),
+  // Our own offer, taken: the taker claimed our shares, we claim its BTC with the secret.
+  swap({
+    id: swapId(4), role: "maker", maker_sells: "shares", shares: 300_000_000, sats: 135_000, phase: "claiming", selling_shares: true,
+    my_lock: tx("f1"), their_lock: tx("a2"), spend: tx("a3"), my_chain: "sharechain", blocks_to_refund: 1_020, blocks_to_claim_deadline: 97,
+    peer: PEER_C, created: LOADED - 5_400,
+    events: [
+      { time: LOADED - 5_400, text: `offer ${offerId(5)} taken: 300000000 units for 135000 sats; waiting for the taker's lock` },
+      { time: LOADED - 4_200, text: "the taker's lock is final and as agreed: locking ours" },
+      { time: LOADED - 4_199, text: `locking 300000000 on the sharechain: ${tx("f1")}` },
+      { time: LOADED - 600, text: "the secret is revealed by the counterparty's claim" },
+      { time: LOADED - 600, text: "claiming the taker's lock with the revealed secret" },
+      { time: LOADED - 599, text: `claim broadcast: ${tx("a3")}` },
+    ],
+  }),
+  // The maker never locked: our refund is out.
+  swap({
+    id: swapId(5), role: "taker", maker_sells: "btc", shares: 400_000_000, sats: 152_000, phase: "refunding", selling_shares: true,
+    my_lock: tx("a4"), their_lock: null, spend: tx("a5"), my_chain: "sharechain", blocks_to_refund: -2, blocks_to_claim_deadline: -1_300,
+    peer: PEER_A, created: LOADED - 90_000,
+    events: [
+      { time: LOADED - 90_000, text: took(6, 400_000_000, 152_000) },
+      { time: LOADED - 89_998, text: `locking 400000000 on the sharechain: ${tx("a4")}` },
+      { time: LOADED - 3_000, text: "the taker's timelock expired with our lock unclaimed: refunding" },
+      { time: LOADED - 3_000, text: `refund broadcast: ${tx("a5")}` },
+    ],
+  }),
+  swap({
+    id: swapId(6), role: "taker", maker_sells: "shares", shares: 1_000_000_000, sats: 402_000, phase: "completed", selling_shares: false,
+    my_lock: tx("a6"), their_lock: tx("a7"), spend: tx("a8"), my_chain: "bitcoin", blocks_to_refund: 40, blocks_to_claim_deadline: 300,
+    peer: PEER_A, created: LOADED - 172_800,
+    events: [
+      { time: LOADED - 172_800, text: took(1, 1_000_000_000, 402_000) },
+      { time: LOADED - 172_798, text: `locking 402000 on the mainchain: ${tx("a6")}` },
+      { time: LOADED - 170_000, text: `the counterparty's lock seen: ${tx("a7")}:0` },
+      { time: LOADED - 168_000, text: "the maker's lock is final and as agreed: claiming" },
+      { time: LOADED - 168_000, text: `claim broadcast: ${tx("a8")}` },
+      { time: LOADED - 167_900, text: "our claim is confirmed: swap complete" },
+    ],
+  }),
+  swap({
+    id: swapId(7), role: "maker", maker_sells: "btc", shares: 600_000_000, sats: 222_000, phase: "refunded", selling_shares: false,
+    my_lock: tx("a9"), their_lock: tx("aa"), spend: tx("ab"), my_chain: "bitcoin", blocks_to_refund: -30, blocks_to_claim_deadline: -2_000,
+    peer: PEER_C, created: LOADED - 400_000,
+    events: [
+      { time: LOADED - 400_000, text: "offer taken: 600000000 units for 222000 sats; waiting for the taker's lock" },
+      { time: LOADED - 398_000, text: `locking 222000 on the mainchain: ${tx("a9")}` },
+      { time: LOADED - 355_000, text: "the maker's timelock expired with our lock unclaimed: refunding" },
+      { time: LOADED - 354_000, text: "our refund is confirmed" },
+    ],
+  }),
+  swap({
+    id: swapId(8), role: "taker", maker_sells: "shares", shares: 100_000_000, sats: 40_000, phase: "cancelled", selling_shares: false,
+    my_lock: null, their_lock: null, spend: null, my_chain: "bitcoin", blocks_to_refund: 0, blocks_to_claim_deadline: 0,
+    peer: PEER_B, created: LOADED - 500_000,
+    events: [
+      { time: LOADED - 500_000, text: took(3, 100_000_000, 40_000) },
+      { time: LOADED - 499_990, text: "cancelled before any lock" },
+    ],
+  }),
+];
+
+/** The smallest swap the fixtures' node takes, sats (six times the worst-case fees). */
+export const MIN_SWAP_SATS = 20_000;
+
+/** A refund file as `getrefundfile` answers it. */
+export function refundFile(s: SwapEntry) {
+  return {
+    format: "p2share-refund/1",
+    swap: s.id,
+    chain: s.my_chain,
+    outpoint: `${s.my_lock}:0`,
+    value: s.selling_shares ? s.shares : s.sats,
+    witness_script: "63a820" + "11".repeat(32) + "8820" + "22".repeat(32) + "ac67" + "03a0bb0d" + "b17520" + "33".repeat(32) + "ac68",
+    script_pubkey: "0020" + "44".repeat(32),
+    timeout_height: 900_000,
+    swap_key_index: 4,
+    swap_key_path: "m/86'/1'/0'/7/4",
+    funding_tx: "02000000000101" + "55".repeat(60),
+    instructions: "After the timeout height, spend the outpoint with witness [signature, <empty>, witness_script] signed by the swap key (BIP-143, SIGHASH_ALL), nLockTime = timeout, nSequence < 0xffffffff.",
+  };
+}
+
+/**
+ * The swaps engine as the node keeps it: offers made, cancelled and taken, swaps cancelled,
+ * with the node's checks (a locked wallet, amounts, the range, funds, the minimum swap) and its
+ * refusals in its words. `wallet` says whether the wallet is unlocked.
+ */
+export function swapNode(wallet: () => WalletInfo = () => walletInfo, balances: WalletBalances = walletBalances) {
+  let book: OfferEntry[] = offers.map((o) => ({ ...o }));
+  let list: SwapEntry[] = swaps.map((s) => ({ ...s, events: [...s.events] }));
+  let next = 0x40;
+  const needUnlocked = (method: string) => {
+    if (!wallet().exists) throw new RpcError(-1, "no wallet: create or restore one first", method);
+    if (!wallet().unlocked) throw new RpcError(-1, "the wallet is locked: unlock it first", method);
+  };
+  const units = (text: string, what: string, method: string) => {
+    const p = parseAmount(text);
+    if (!p.ok) throw new RpcError(-8, `${what} ${JSON.stringify(text)} is not an amount of shares`, method);
+    return p.units;
+  };
+  return {
+    get offers() {
+      return book;
+    },
+    get swaps() {
+      return list;
+    },
+    install(t: FakeTransport): FakeTransport {
+      return t
+        .set("listoffers", () => book.map((o) => ({ ...o })))
+        .set("makeoffer", ([makerSells, min, max, price, ttlSecs]: [MakerSells, string, string, number, number?]) => {
+          needUnlocked("makeoffer");
+          const lo = units(min, "min", "makeoffer");
+          const hi = units(max, "max", "makeoffer");
+          if (lo > hi) throw new RpcError(-8, `min ${lo} is above max ${hi}`, "makeoffer");
+          if (ttlSecs !== undefined && ttlSecs > 7 * 86_400) throw new RpcError(-8, `ttl_secs ${ttlSecs} is above 604800`, "makeoffer");
+          const sats = satsFor(lo, price);
+          if (sats < MIN_SWAP_SATS) {
+            throw new RpcError(-8, `the smallest swap of this offer: ${sats} units on the mainchain is below the minimum swap of ${MIN_SWAP_SATS}`, "makeoffer");
+          }
+          const o: OfferEntry = {
+            id: offerId(next++),
+            maker_sells: makerSells,
+            min_shares: lo,
+            max_shares: hi,
+            price,
+            expires: Math.floor(Date.now() / 1000) + (ttlSecs ?? 86_400),
+            mine: true,
+            maker_peer: nodeInfo.peer_id,
+            ...(makerSells === "shares" ? SHARES_FOR_BTC : BTC_FOR_SHARES),
+          };
+          book = [...book, o];
+          return o;
+        })
+        .set("canceloffer", ([id]) => {
+          if (!book.some((o) => o.id === id && o.mine)) throw new RpcError(-5, `not found: offer ${id} of this node`, "canceloffer");
+          book = book.filter((o) => o.id !== id);
+          return true;
+        })
+        .set("takeoffer", ([id, amount]) => {
+          needUnlocked("takeoffer");
+          const o = book.find((x) => x.id === id);
+          if (!o) throw new RpcError(-8, `no offer ${id} in the order book`, "takeoffer");
+          const u = units(amount, "amount", "takeoffer");
+          if (u < o.min_shares || u > o.max_shares) {
+            throw new RpcError(-8, `${u} units is outside the offer's ${o.min_shares}–${o.max_shares}`, "takeoffer");
+          }
+          const sats = satsFor(u, o.price);
+          if (sats < MIN_SWAP_SATS) {
+            throw new RpcError(-8, `${sats} units on the mainchain is below the minimum swap of ${MIN_SWAP_SATS}`, "takeoffer");
+          }
+          const sellingShares = o.maker_sells === "btc";
+          const [need, have] = sellingShares ? [u, balances.shares.spendable] : [sats, balances.btc.confirmed];
+          if (have <= need) throw new RpcError(-8, `not enough to lock: ${need} needed, ${have} spendable`, "takeoffer");
+          const now = Math.floor(Date.now() / 1000);
+          const s = swap({
+            id: swapId(next++), role: "taker", maker_sells: o.maker_sells, shares: u, sats, phase: "agreed", selling_shares: sellingShares,
+            my_lock: null, their_lock: null, spend: null, my_chain: sellingShares ? "sharechain" : "bitcoin",
+            blocks_to_refund: o.taker_lock_blocks, blocks_to_claim_deadline: o.maker_lock_blocks - (sellingShares ? 12 : 240),
+            peer: o.maker_peer, created: now, events: [{ time: now, text: `took offer ${o.id}: ${u} units for ${sats} sats; terms agreed` }],
+          });
+          list = [s, ...list];
+          return s;
+        })
+        .set("listswaps", () => list.map((s) => ({ ...s })))
+        .set("cancelswap", ([id]) => {
+          const s = list.find((x) => x.id === id);
+          if (!s) throw new RpcError(-8, `no swap ${id}`, "cancelswap");
+          if (!s.cancellable) throw new RpcError(-8, "a lock exists: the swap completes or refunds at its timeout", "cancelswap");
+          const done: SwapEntry = {
+            ...s,
+            phase: "cancelled",
+            finished: true,
+            cancellable: false,
+            events: [...s.events, { time: Math.floor(Date.now() / 1000), text: "cancelled before any lock" }],
+          };
+          list = list.map((x) => (x.id === id ? done : x));
+          return done;
+        })
+        .set("getrefundfile", ([id]) => {
+          const s = list.find((x) => x.id === id);
+          if (!s) throw new RpcError(-8, `no swap ${id}`, "getrefundfile");
+          if (!s.my_lock) throw new RpcError(-8, "nothing of ours is locked in this swap", "getrefundfile");
+          return refundFile(s);
+        });
+    },
+  };
+}
+
 /** A FakeTransport answering every method the screens use. */
 export function makeFake(): FakeTransport {
   const dev = deviceSetter(devices);
-  return new FakeTransport()
+  return swapNode().install(walletNode().install(new FakeTransport()))
     .set("getsetup", { configured: true, network: "devnet-1795628914", bitcoin: "embedded" })
     .set("getnodeinfo", nodeInfo)
     .set("getnetworkparams", networkParams)

@@ -6,10 +6,14 @@ mod chain;
 mod mining;
 mod net;
 mod setup;
+mod swap;
+mod wallet;
 
 pub use chain::{MAX_BITCOIN_BLOCKS, RECENT_SELECTIONS};
 pub use mining::{bucket, network_hashrate, HISTORY_MAX_SECS, HISTORY_POINTS};
 pub use setup::Supervisor;
+pub use swap::MAX_OFFER_TTL;
+pub use wallet::{parse_amount, MAX_HISTORY_PAGE};
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -96,6 +100,8 @@ pub struct NodeFacts {
     pub bitcoin_policy_target: Option<bitcoin::Target>,
     /// Unix time of the start.
     pub started_at: u64,
+    /// The node's own hashers pay the wallet once one exists (no address was configured).
+    pub wallet_pays_miner: bool,
 }
 
 /// What a shutdown asks for.
@@ -119,6 +125,7 @@ pub struct Api {
     pub(crate) logs: LogBuffer,
     pub(crate) shutdown: Arc<watch::Sender<Shutdown>>,
     pub(crate) supervisor: Option<Arc<dyn Supervisor>>,
+    pub(crate) wallet: Option<p2share_walletd::WalletService>,
 }
 
 impl std::fmt::Debug for Api {
@@ -147,12 +154,19 @@ impl Api {
             logs,
             shutdown: Arc::new(shutdown),
             supervisor: None,
+            wallet: None,
         }
     }
 
     /// With `supervisor` answering `getsetup`, `setup`, `getsettings` and `setsettings`.
     pub fn with_supervisor(mut self, supervisor: Arc<dyn Supervisor>) -> Api {
         self.supervisor = Some(supervisor);
+        self
+    }
+
+    /// With the node's wallet.
+    pub fn with_wallet(mut self, wallet: p2share_walletd::WalletService) -> Api {
+        self.wallet = Some(wallet);
         self
     }
 

@@ -6,8 +6,10 @@ mod chain;
 mod devices;
 mod node;
 mod setup;
+mod wallet;
 
 pub use chain::*;
 pub use devices::*;
 pub use node::*;
 pub use setup::*;
+pub use wallet::*;

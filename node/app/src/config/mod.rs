@@ -75,6 +75,9 @@ pub enum BitcoinConfig {
 pub struct MiningConfig {
     /// The script shares (and, while `n = 0`, Bitcoin rewards) pay; no mining without one.
     pub script: Option<ScriptBuf>,
+    /// Once the node's wallet exists, its mining address replaces `script` (which is then only
+    /// a fallback, like the devnet's own key). `false` when the user chose an address.
+    pub wallet_pays: bool,
     /// Hasher threads.
     pub threads: usize,
     /// Start mining at start.
@@ -127,6 +130,37 @@ pub struct LogConfig {
     pub keep: usize,
 }
 
+/// Swap settings of the node's wallet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwapOptions {
+    /// `T_p` of the node's offers, hours (6–24; default 12).
+    pub maker_lock_hours: u32,
+    /// Timelocks in blocks instead of hours (tests; devnets where a day is minutes).
+    pub timelocks_blocks: Option<p2share_walletd::swap::OfferTimelocks>,
+    /// Confirmations of a Bitcoin lock before acting on it (default 1 on regtest, 2 elsewhere).
+    pub btc_confirmations: Option<u32>,
+    /// Least confirmations of a sharechain lock (default 3; deeper reorgs seen raise it).
+    pub share_confirmations: u32,
+    /// BTC fee rate of swap transactions, sat/vB (default 2).
+    pub btc_fee_rate: u64,
+    /// Seconds per Bitcoin block, where it is not Bitcoin's 600 (a devnet's embedded chain:
+    /// the shares' spacing times its block-target ratio; `None` there: the shares' spacing).
+    pub btc_spacing_secs: Option<u32>,
+}
+
+impl Default for SwapOptions {
+    fn default() -> SwapOptions {
+        SwapOptions {
+            maker_lock_hours: 12,
+            timelocks_blocks: None,
+            btc_confirmations: None,
+            share_confirmations: 3,
+            btc_fee_rate: 2,
+            btc_spacing_secs: None,
+        }
+    }
+}
+
 /// Everything an [`crate::App`] starts from.
 #[derive(Clone, Debug)]
 pub struct AppConfig {
@@ -147,6 +181,8 @@ pub struct AppConfig {
     /// Browser sessions shared with earlier runs of the node in this process (a restart on a
     /// new setup keeps the dashboard logged in); `None`: new ones.
     pub sessions: Option<p2share_api::http::Sessions>,
+    /// Swap settings.
+    pub swap: SwapOptions,
 }
 
 /// Hasher threads by default: one per core.
@@ -162,6 +198,7 @@ impl AppConfig {
     /// tools that run several nodes on one machine.
     pub fn loopback(params: ChainParams, datadir: &Path, peers: Vec<Multiaddr>) -> AppConfig {
         AppConfig {
+            swap: SwapOptions::default(),
             node: NodeConfig {
                 params,
                 datadir: datadir.to_path_buf(),
@@ -184,6 +221,7 @@ impl AppConfig {
             bitcoin: BitcoinConfig::None,
             mining: MiningConfig {
                 script: None,
+                wallet_pays: true,
                 threads: 1,
                 start: false,
                 stratum: None,
@@ -413,6 +451,7 @@ pub fn resolve(flags: &Flags) -> Result<AppConfig, AppError> {
         }
     }
     Ok(AppConfig {
+        swap: SwapOptions::default(),
         node: NodeConfig {
             params,
             datadir,
@@ -430,6 +469,7 @@ pub fn resolve(flags: &Flags) -> Result<AppConfig, AppError> {
         bitcoin,
         mining: MiningConfig {
             start: script.is_some() && file.mining.start.unwrap_or(true),
+            wallet_pays: script.is_none(),
             script,
             threads,
             stratum,

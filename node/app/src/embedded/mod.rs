@@ -5,6 +5,7 @@
 
 pub mod esplora;
 pub mod rpc;
+pub mod shared;
 
 use std::time::Duration;
 
@@ -127,6 +128,9 @@ pub enum ServiceError {
         source: std::io::Error,
     },
 }
+
+/// How long [`RegtestMainchain::shutdown`] waits for the chain's other users to let go.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Settings of the service.
 #[derive(Clone, Debug)]
@@ -270,7 +274,8 @@ impl RegtestMainchain {
     }
 
     /// Stops both servers and waits for them: requests in flight get five seconds to finish,
-    /// then their connections are dropped.
+    /// then their connections are dropped. Then closes the chain (the kernel flushes) once the
+    /// last user of it is gone, so that the data directory can be opened again at once.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(true);
@@ -282,6 +287,27 @@ impl RegtestMainchain {
             {
                 tracing::warn!("a regtest server did not stop within 5 s; closing its connections");
                 t.abort();
+            }
+        }
+        let mut node = Arc::clone(&self.node);
+        drop(self);
+        let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
+        loop {
+            match Arc::try_unwrap(node) {
+                Ok(n) => {
+                    let _ = tokio::task::spawn_blocking(move || drop(n)).await;
+                    return;
+                }
+                Err(shared) if tokio::time::Instant::now() < deadline => {
+                    node = shared;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        "the regtest chain is still in use; it closes with its last user"
+                    );
+                    return;
+                }
             }
         }
     }
