@@ -220,6 +220,49 @@ async fn a_wallet_mines_receives_and_sends_shares_to_another_nodes_wallet() {
     assert_eq!(payouts[0]["blocks_to_maturity"], json!(99), "{payouts}");
     let bal = ok(&a, "getwalletbalances", json!([])).await;
     assert_eq!(bal["btc"]["immature"], json!(50 * 100_000_000u64), "{bal}");
+
+    // Once the payout is spendable, `createpsbt` gives a hardware wallet an unsigned payment,
+    // with the wallet locked: it spends the payout, pays the address and names each input's
+    // coin and taproot key origin for the signer.
+    btc.call(
+        "generatetoaddress",
+        json!([100, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"]),
+    )
+    .await
+    .unwrap();
+    wait_for(30, "the payout matures", || async {
+        let b = ok(&a, "getwalletbalances", json!([])).await;
+        b["btc"]["confirmed"] == json!(50 * 100_000_000u64)
+    })
+    .await;
+    ok(&a, "lockwallet", json!([])).await;
+    let e = err(&a, "sendbtc", json!([to_b, "1.5"])).await;
+    assert!(e.contains("locked"), "{e}");
+    let psbt = ok(&a, "createpsbt", json!([to_b, "1.5"])).await["psbt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    use base64::Engine as _;
+    let psbt = bitcoin::Psbt::deserialize(
+        &base64::engine::general_purpose::STANDARD
+            .decode(&psbt)
+            .unwrap(),
+    )
+    .unwrap();
+    let tx = &psbt.unsigned_tx;
+    assert!(tx
+        .output
+        .iter()
+        .any(|o| o.script_pubkey == script(&to_b) && o.value.to_sat() == 150_000_000));
+    assert!(tx.input.iter().all(|i| i.witness.is_empty()), "unsigned");
+    assert!(tx.is_explicitly_rbf());
+    for input in &psbt.inputs {
+        assert!(input.witness_utxo.is_some(), "{input:?}");
+        assert!(input.tap_internal_key.is_some(), "{input:?}");
+        assert!(!input.tap_key_origins.is_empty(), "{input:?}");
+    }
+    let e = err(&a, "createpsbt", json!([to_b, "100"])).await;
+    assert!(e.to_lowercase().contains("insufficient"), "{e}");
     for app in [a, b] {
         app.shutdown().await;
     }
