@@ -3,6 +3,8 @@
 //!   sharebases paid it) against reading the same `N` share bodies from the node;
 //! - **BTC history sync** of `N` entries (`N` coinbases paying the wallet, applied block by block
 //!   through `bdk_wallet`) against fetching the same `N` blocks over JSON-RPC;
+//! - **the wallet answering during those rescans**: `balances` while both run, against the
+//!   same call once they are done (the syncs hold the wallet a chunk at a time);
 //! - **send → seen in a peer's mempool**: `sendshares` on one node until the transaction is in
 //!   a connected peer's mempool, against gossiping an already-signed transaction.
 //!
@@ -112,7 +114,8 @@ async fn run(n: u32) {
     // From the restore until each history is whole (the wallet's own follower and a direct
     // call race for it; the wall time is what a user waits).
     let t = Instant::now();
-    let (shares_done, btc_done) = tokio::join!(
+    let syncing = std::sync::atomic::AtomicBool::new(true);
+    let (shares_done, btc_done, during) = tokio::join!(
         async {
             b.wallet.sync_shares().await;
             loop {
@@ -126,12 +129,31 @@ async fn run(n: u32) {
             b.wallet.sync_btc().await;
             loop {
                 if b.wallet.btc_history().await.unwrap().len() == n as usize {
+                    syncing.store(false, std::sync::atomic::Ordering::Relaxed);
                     return t.elapsed();
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
+        },
+        // What the Wallet screen waits for while the rescans run: `balances` every 20 ms.
+        async {
+            let mut ms = Vec::new();
+            while syncing.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                b.wallet.balances().await.unwrap();
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            ms
         }
     );
+    let mut during = during;
+    let mut idle = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        b.wallet.balances().await.unwrap();
+        idle.push(t.elapsed().as_secs_f64() * 1e3);
+    }
     let (share_sync, btc_sync) = (shares_done, btc_done);
     eprintln!(
         "restore (Argon2id + keys + database): {:.2} s",
@@ -148,6 +170,13 @@ async fn run(n: u32) {
         btc_sync.as_secs_f64(),
         read_blocks.as_secs_f64(),
         btc_sync.as_secs_f64() / read_blocks.as_secs_f64()
+    );
+    eprintln!(
+        "balances while both rescans run: median {:.1} ms, max {:.1} ms ({} calls); idle after: median {:.1} ms",
+        percentile(&mut during, 0.5),
+        percentile(&mut during, 1.0),
+        during.len(),
+        percentile(&mut idle, 0.5)
     );
 
     // Send → seen in a peer's mempool.

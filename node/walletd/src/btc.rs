@@ -18,8 +18,14 @@ use serde_json::json;
 
 use crate::db::WalletDb;
 
-/// Most blocks applied between two writes of the wallet's changes during a long sync.
-const PERSIST_EVERY: u32 = 500;
+/// What one [`BtcWallet::sync`] call did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BtcSyncStep {
+    /// Blocks applied.
+    pub applied: u32,
+    /// Whether the wallet reached the node's tip (and took its mempool).
+    pub caught_up: bool,
+}
 
 /// bdk's persister over the wallet database: every changeset is appended as one row; loading
 /// merges them in order.
@@ -170,13 +176,19 @@ impl BtcWallet {
         Ok(())
     }
 
-    /// Follows the chain of `rpc` from the wallet's last checkpoint to its tip (back to the last
-    /// common block first, on a reorg), then takes the mempool's transactions. Returns the
-    /// number of blocks applied.
+    /// Follows the chain of `rpc` from the wallet's last checkpoint (back to the last common
+    /// block first, on a reorg) by at most `max_blocks` blocks; once at the tip it takes the
+    /// mempool's transactions too. A long rescan is several calls, so whoever holds the wallet
+    /// between them (the API) is never kept waiting for the whole of it.
     ///
     /// # Errors
     /// [`BtcError::Source`] when the node fails; what was applied before stays.
-    pub async fn sync(&mut self, rpc: &BitcoindRpc, start_height: u32) -> Result<u32, BtcError> {
+    pub async fn sync(
+        &mut self,
+        rpc: &BitcoindRpc,
+        start_height: u32,
+        max_blocks: u32,
+    ) -> Result<BtcSyncStep, BtcError> {
         let src = |e: p2share_mainchain::ClientError| BtcError::Source(e.to_string());
         let tip = rpc.block_count().await.map_err(src)?;
         // The last checkpoint the node still has on its active chain.
@@ -204,8 +216,9 @@ impl BtcWallet {
             0 => start_height.min(tip) + 1,
             h => h + 1,
         };
+        let last = tip.min(first.saturating_add(max_blocks.max(1) - 1));
         let mut applied = 0u32;
-        for height in first..=tip {
+        for height in first..=last {
             let hash = rpc.block_hash(height).await.map_err(src)?;
             let block = rpc.block(&hash).await.map_err(src)?;
             self.wallet
@@ -213,13 +226,13 @@ impl BtcWallet {
                 .map_err(|e| BtcError::Source(format!("block {hash} at {height}: {e}")))?;
             connected = BlockId { height, hash };
             applied += 1;
-            if applied.is_multiple_of(PERSIST_EVERY) {
-                self.persist().await?;
-            }
         }
-        self.sync_mempool(rpc).await?;
+        let caught_up = last >= tip;
+        if caught_up {
+            self.sync_mempool(rpc).await?;
+        }
         self.persist().await?;
-        Ok(applied)
+        Ok(BtcSyncStep { applied, caught_up })
     }
 
     async fn sync_mempool(&mut self, rpc: &BitcoindRpc) -> Result<(), BtcError> {

@@ -30,6 +30,11 @@ use crate::swap::{SwapBook, SwapConfig};
 /// Scripts watched past the last used index on each keychain (the gap limit).
 pub const LOOKAHEAD: u32 = 20;
 /// Coins a share payment's selection searches first (the largest).
+/// Bitcoin blocks applied per hold of the wallet during a BTC sync (about a tenth of a second
+/// of blocks fetched and applied; the API waits at most that long behind a rescan).
+pub const BTC_SYNC_CHUNK: u32 = 200;
+/// Shares scanned per hold of the wallet during a share history sync.
+pub const SHARE_SYNC_CHUNK: u32 = 1_000;
 const SELECTION_CANDIDATES: usize = 256;
 /// The seed file in the data directory.
 pub const SEED_FILE: &str = "wallet.seed";
@@ -791,39 +796,59 @@ impl WalletService {
     /// Brings the share history up to the node's tip.
     pub async fn sync_shares(&self) {
         self.refresh_scripts().await;
-        let mut inner = self.inner.lock().await;
-        let Some(db) = inner.db.clone() else { return };
-        let scripts = inner.scripts.clone();
-        if let Err(e) = inner.history.sync(&self.node, &db, &scripts).await {
-            tracing::warn!(error = %e, "share history sync failed");
+        loop {
+            let mut inner = self.inner.lock().await;
+            let Some(db) = inner.db.clone() else { return };
+            let scripts = inner.scripts.clone();
+            match inner
+                .history
+                .sync(&self.node, &db, &scripts, SHARE_SYNC_CHUNK)
+                .await
+            {
+                Ok(r) if r.caught_up => return,
+                // The chain moved under the scan: the next tip event starts it again.
+                Ok(r) if r.shares == 0 => return,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "share history sync failed");
+                    return;
+                }
+            }
         }
     }
 
-    /// Brings the BTC wallet up to the Bitcoin node's tip.
+    /// Brings the BTC wallet up to the Bitcoin node's tip, [`BTC_SYNC_CHUNK`] blocks per hold
+    /// of the wallet, so API calls go on during a long rescan (a restore on a long chain).
     pub async fn sync_btc(&self) {
         let Some(rpc) = self.rpc.clone() else { return };
-        let mut inner = self.inner.lock().await;
-        let start = match &inner.db {
-            Some(db) => parse_meta(db.meta(META_START_HEIGHT).await.ok().flatten()),
-            None => return,
-        };
-        let inner = &mut *inner;
-        let Some(btc) = inner.btc.as_mut() else {
-            return;
-        };
-        match btc.sync(&rpc, start).await {
-            Ok(_) => {
-                if inner.btc_sync_error.take().is_some() {
-                    tracing::info!("BTC wallet sync recovered");
+        loop {
+            let mut inner = self.inner.lock().await;
+            let start = match &inner.db {
+                Some(db) => parse_meta(db.meta(META_START_HEIGHT).await.ok().flatten()),
+                None => return,
+            };
+            let inner = &mut *inner;
+            let Some(btc) = inner.btc.as_mut() else {
+                return;
+            };
+            match btc.sync(&rpc, start, BTC_SYNC_CHUNK).await {
+                Ok(step) => {
+                    if inner.btc_sync_error.take().is_some() {
+                        tracing::info!("BTC wallet sync recovered");
+                    }
+                    if step.caught_up {
+                        return;
+                    }
                 }
-            }
-            Err(e) => {
-                let e = e.to_string();
-                if inner.btc_sync_error.as_deref() == Some(e.as_str()) {
-                    tracing::debug!(error = %e, "BTC wallet sync failed again");
-                } else {
-                    tracing::warn!(error = %e, "BTC wallet sync failed");
-                    inner.btc_sync_error = Some(e);
+                Err(e) => {
+                    let e = e.to_string();
+                    if inner.btc_sync_error.as_deref() == Some(e.as_str()) {
+                        tracing::debug!(error = %e, "BTC wallet sync failed again");
+                    } else {
+                        tracing::warn!(error = %e, "BTC wallet sync failed");
+                        inner.btc_sync_error = Some(e);
+                    }
+                    return;
                 }
             }
         }

@@ -136,6 +136,8 @@ pub struct SyncReport {
     pub rolled_back: bool,
     /// Shares whose body the node had pruned (their transactions are missing from history).
     pub pruned: u32,
+    /// Whether the history reached the node's tip (and took its mempool).
+    pub caught_up: bool,
 }
 
 /// Most shares scanned per database transaction.
@@ -193,8 +195,9 @@ impl HistorySync {
         })
     }
 
-    /// Brings the history up to the node's tip: rolls back on a reorg, scans new shares in
-    /// batches (one database transaction each), then the mempool.
+    /// Moves the history towards the node's tip: rolls back on a reorg, scans at most
+    /// `max_shares` new shares in batches (one database transaction each), then, once at the
+    /// tip, the mempool.
     ///
     /// # Errors
     /// A database failure; the sync point only moves with what was written.
@@ -203,6 +206,7 @@ impl HistorySync {
         node: &Node,
         db: &WalletDb,
         scripts: &HashSet<ScriptBuf>,
+        max_shares: u32,
     ) -> Result<SyncReport, DbError> {
         let mut report = SyncReport::default();
         if !self.loaded {
@@ -236,8 +240,9 @@ impl HistorySync {
                 }
             }
         };
-        while from <= tip_height {
-            let to = tip_height.min(from.saturating_add(SCAN_BATCH - 1));
+        let end = tip_height.min(from.saturating_add(max_shares.max(1) - 1));
+        while from <= end {
+            let to = end.min(from.saturating_add(SCAN_BATCH - 1));
             let mut rows = Vec::new();
             let mut last = None;
             for h in from..=to {
@@ -259,7 +264,10 @@ impl HistorySync {
             db.apply_share_step(None, &rows, point).await?;
             from = point.0 + 1;
         }
-        report.rows += self.sync_mempool(node, db, scripts).await?;
+        if from > tip_height {
+            report.caught_up = true;
+            report.rows += self.sync_mempool(node, db, scripts).await?;
+        }
         Ok(report)
     }
 
