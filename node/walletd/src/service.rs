@@ -821,12 +821,12 @@ impl WalletService {
     /// of the wallet, so API calls go on during a long rescan (a restore on a long chain).
     pub async fn sync_btc(&self) {
         let Some(rpc) = self.rpc.clone() else { return };
+        let start = match self.inner.lock().await.db.clone() {
+            Some(db) => parse_meta(db.meta(META_START_HEIGHT).await.ok().flatten()),
+            None => return,
+        };
         loop {
             let mut inner = self.inner.lock().await;
-            let start = match &inner.db {
-                Some(db) => parse_meta(db.meta(META_START_HEIGHT).await.ok().flatten()),
-                None => return,
-            };
             let inner = &mut *inner;
             let Some(btc) = inner.btc.as_mut() else {
                 return;
